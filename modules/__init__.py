@@ -1,0 +1,1 @@
+"""Constructs and configuration of the ML training platform (VPC, EKS, Karpenter, HyperPod)."""

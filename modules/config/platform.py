@@ -1,0 +1,129 @@
+"""The root of the configuration: one typed model with embedded defaults.
+
+Each subsystem owns a section (``vpc``, ``eks``, and later ``karpenter``, ``hyperpod``);
+a new subsystem adds its section here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from .base import Section
+from .eks import EksConfig
+from .network import VpcConfig
+from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+def today_from(info: ValidationInfo) -> _dt.date:
+    """The date support rules are judged on: injected by tests, else the real date."""
+    context = info.context or {}
+    return context.get("today") or _dt.date.today()
+
+
+class PlatformConfig(Section):
+    name: str = Field(
+        default="ml-platform",
+        description="Stack name, EKS cluster name and prefix of every named resource.",
+    )
+    region: str = Field(default="us-west-2", description="AWS region to deploy into.")
+    kubernetes_version: str = Field(default="1.33", description="EKS Kubernetes version.")
+    vpc: VpcConfig = VpcConfig()
+    eks: EksConfig = EksConfig()
+    tags: dict[str, str] = Field(
+        default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
+        description="Tags applied to every taggable resource (provider default_tags).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_dns_safe(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(
+                "must be 3-32 characters of lowercase letters, digits and hyphens, start with "
+                "a letter and end with a letter or digit (it names buckets and IAM roles)"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_shape(cls, value: str) -> str:
+        if not REGION_PATTERN.match(value):
+            raise ValueError("must be an AWS region code such as us-west-2 or eu-central-1")
+        return value
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version_is_a_string(cls, value: object) -> object:
+        if isinstance(value, (int, float)):
+            raise ValueError(
+                f'must be a quoted string such as "1.33" (YAML reads {value} as a number)'
+            )
+        return value
+
+    @field_validator("kubernetes_version")
+    @classmethod
+    def _version_is_supported(cls, value: str, info: ValidationInfo) -> str:
+        today = today_from(info)
+        allowed = creatable_versions(today)
+        if value not in EKS_SUPPORT_CALENDAR:
+            raise ValueError(f"unknown EKS version; one of {', '.join(allowed)}")
+        if support_phase(value, today) is SupportPhase.ENDED:
+            ended = EKS_SUPPORT_CALENDAR[value].end_of_extended_support
+            raise ValueError(
+                f"extended support ended on {ended.isoformat()}, EKS no longer creates it; "
+                f"one of {', '.join(allowed)}"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags_are_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, tag_value in value.items():
+            if not TAG_KEY_PATTERN.match(key) or key.lower().startswith("aws:"):
+                raise ValueError(
+                    f"tag key {key!r} must be 1-128 letters, digits, spaces or _ . : / = + - @ "
+                    "and must not start with aws:"
+                )
+            if len(tag_value) > 256:
+                raise ValueError(f"tag {key!r} value is longer than 256 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _upgrade_policy_keeps_version(self, info: ValidationInfo) -> "PlatformConfig":
+        phase = support_phase(self.kubernetes_version, today_from(info))
+        if phase is SupportPhase.EXTENDED and self.eks.upgrade_policy.support_type == "STANDARD":
+            raise ValueError(
+                f"eks.upgrade_policy.support_type is STANDARD but kubernetes_version "
+                f"{self.kubernetes_version} is past standard support, so EKS would upgrade the "
+                'cluster on its own: set support_type to "EXTENDED" or choose a newer version'
+            )
+        return self
+
+    @property
+    def cluster_name(self) -> str:
+        return self.name
+
+    def warnings(self, today: _dt.date | None = None) -> list[str]:
+        """Things that are allowed but cost money or weaken security, said at synth time."""
+        today = today or _dt.date.today()
+        notes = []
+        entry = EKS_SUPPORT_CALENDAR[self.kubernetes_version]
+        if support_phase(self.kubernetes_version, today) is SupportPhase.EXTENDED:
+            notes.append(
+                f"Kubernetes {self.kubernetes_version} left EKS standard support on "
+                f"{entry.end_of_standard_support.isoformat()} and is in extended support "
+                f"(billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade."
+            )
+        if self.eks.public_endpoint_open_to_world:
+            notes.append(
+                "The EKS public endpoint accepts connections from 0.0.0.0/0 (IAM still "
+                "authenticates every call); narrow eks.public_access_cidrs to your network."
+            )
+        return notes
