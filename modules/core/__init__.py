@@ -1,0 +1,1 @@
+"""Building blocks shared by every subsystem: the stack base class and naming."""
