@@ -1,0 +1,6 @@
+"""The EKS cluster: KMS-encrypted secrets, control-plane logs, access entries, core
+add-ons and the system node group that runs Karpenter."""
+
+from .eks import Eks, EksProps
+
+__all__ = ["Eks", "EksProps"]

@@ -1,0 +1,99 @@
+"""Security groups of the control plane and of the nodes, and the rules between them.
+
+No rule admits traffic from outside the VPC: the control plane reaches nodes, nodes reach
+the control plane and each other, and nodes go out through the NAT gateways.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
+from constructs import Construct
+
+
+@dataclass(frozen=True)
+class PortRule:
+    key: str
+    description: str
+    protocol: str
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+# The control plane calls kubelets (10250) and admission webhooks served by pods, which
+# listen on ports above 1024 (Karpenter 8443, the load balancer controller 9443, ...).
+CONTROL_PLANE_TO_NODES = (
+    PortRule("https", "Control plane to node HTTPS (extension API servers)", "tcp", 443, 443),
+    PortRule("ephemeral", "Control plane to kubelets and webhooks", "tcp", 1025, 65535),
+)
+NODES_TO_CONTROL_PLANE = (PortRule("https", "Nodes to the Kubernetes API", "tcp", 443, 443),)
+
+
+class ClusterSecurityGroups(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str, vpc_id: str):
+        super().__init__(scope, construct_id)
+        self.cluster_sg = SecurityGroup(
+            self,
+            "cluster",
+            name_prefix=f"{cluster_name}-cluster-",
+            description=f"EKS control plane of {cluster_name}",
+            vpc_id=vpc_id,
+            tags={"Name": f"{cluster_name}-cluster"},
+            lifecycle={"create_before_destroy": True},
+        )
+        self.node_sg = SecurityGroup(
+            self,
+            "node",
+            name_prefix=f"{cluster_name}-node-",
+            description=f"Nodes of {cluster_name}",
+            vpc_id=vpc_id,
+            # Karpenter selects the node security group by this tag.
+            tags={"Name": f"{cluster_name}-node", "karpenter.sh/discovery": cluster_name},
+            lifecycle={"create_before_destroy": True},
+        )
+        for rule in CONTROL_PLANE_TO_NODES:
+            self._ingress(f"node_from_cluster_{rule.key}", self.node_sg.id, self.cluster_sg.id, rule)
+            self._egress(f"cluster_to_node_{rule.key}", self.cluster_sg.id, self.node_sg.id, rule)
+        for rule in NODES_TO_CONTROL_PLANE:
+            self._ingress(f"cluster_from_node_{rule.key}", self.cluster_sg.id, self.node_sg.id, rule)
+        self._ingress(
+            "node_from_node_all",
+            self.node_sg.id,
+            self.node_sg.id,
+            PortRule("all", "Node to node (pod networking, DNS, collective communication)", "-1"),
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "node_egress_all",
+            security_group_id=self.node_sg.id,
+            description="Nodes reach AWS APIs, image registries and the internet through NAT",
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+        )
+
+    def _ingress(self, name: str, group_id: str, source_group_id: str, rule: PortRule) -> None:
+        VpcSecurityGroupIngressRule(
+            self,
+            name,
+            security_group_id=group_id,
+            referenced_security_group_id=source_group_id,
+            description=rule.description,
+            ip_protocol=rule.protocol,
+            from_port=rule.from_port,
+            to_port=rule.to_port,
+        )
+
+    def _egress(self, name: str, group_id: str, target_group_id: str, rule: PortRule) -> None:
+        VpcSecurityGroupEgressRule(
+            self,
+            name,
+            security_group_id=group_id,
+            referenced_security_group_id=target_group_id,
+            description=rule.description,
+            ip_protocol=rule.protocol,
+            from_port=rule.from_port,
+            to_port=rule.to_port,
+        )
