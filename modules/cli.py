@@ -1,0 +1,96 @@
+"""Command line of ``main.py``: load the configuration, synthesize atomically, summarize.
+
+Exit codes: 0 synthesized, 2 the configuration is invalid (nothing written).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+from cdktf import App, TerraformResource, TerraformStack
+
+from modules.config import ConfigError, PlatformConfig, load_config
+
+DEFAULT_OUTDIR = "cdktf.out"
+EXIT_CONFIG_ERROR = 2
+
+BuildStack = Callable[[App, PlatformConfig], TerraformStack]
+
+
+def run(build: BuildStack, argv: list[str] | None = None) -> None:
+    try:
+        config = load_config()
+    except ConfigError as err:
+        print(f"error: invalid configuration ({len(err.problems)} problem(s)):", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
+    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+    stack = synth_atomically(build, config, outdir)
+    print_summary(stack, config, outdir)
+    sys.stdout.flush()
+
+
+def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
+    """Synthesize into a fresh folder beside ``outdir`` and swap it in only when complete,
+    so a failed synth leaves the previous output untouched."""
+    outdir = outdir.absolute()
+    outdir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
+    staging.chmod(0o755)
+    try:
+        app = App(outdir=str(staging))
+        stack = build(app, config)
+        app.synth()
+        _swap_into_place(staging, outdir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return stack
+
+
+def _swap_into_place(staging: Path, outdir: Path) -> None:
+    if not outdir.exists():
+        staging.rename(outdir)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old-", dir=outdir.parent))
+    retired.rmdir()
+    outdir.rename(retired)
+    staging.rename(outdir)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def resource_counts(stack: TerraformStack) -> Counter:
+    """Resource blocks per subsystem (the stack's top-level constructs)."""
+    counts: Counter = Counter()
+    for construct in stack.node.find_all():
+        if isinstance(construct, TerraformResource) and not _is_data_source(construct):
+            counts[construct.node.path.split("/")[1]] += 1
+    return counts
+
+
+def _is_data_source(resource: TerraformResource) -> bool:
+    return resource.terraform_resource_type.startswith("data.") or type(resource).__name__.startswith("DataAws")
+
+
+def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -> None:
+    stack_dir = outdir / "stacks" / stack.node.id
+    synthesized = json.loads((stack_dir / "cdk.tf.json").read_text())
+    print(f"Synthesized stack '{stack.node.id}' ({config.region}, Kubernetes {config.kubernetes_version})")
+    print(f"  output: {os.path.relpath(stack_dir)}/cdk.tf.json")
+    counts = resource_counts(stack)
+    print(f"  resource blocks: {sum(counts.values())} (per-AZ blocks use count)")
+    for subsystem, count in sorted(counts.items()):
+        print(f"    {subsystem:<12} {count}")
+    print("  outputs:")
+    for name, output in sorted(synthesized.get("output", {}).items()):
+        print(f"    {name:<20} {output.get('description', '')}")
+    for warning in config.warnings():
+        print(f"warning: {warning}", file=sys.stderr)
