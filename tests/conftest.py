@@ -1,0 +1,42 @@
+"""Shared fixtures: the default stack is synthesized once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from modules.config import PlatformConfig, parse_config  # noqa: E402
+
+Synth = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Synthesize the stack for a configuration (a dict as the YAML would give), cached."""
+    from cdktf import Testing
+
+    from main import build
+
+    outdir = tmp_path_factory.mktemp("cdktf")
+    cache: dict[str, dict[str, Any]] = {}
+
+    def _synth(overrides: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps(overrides, sort_keys=True)
+        if key not in cache:
+            config: PlatformConfig = parse_config(overrides)
+            app = Testing.app(outdir=str(outdir))
+            cache[key] = json.loads(Testing.synth(build(app, config)))
+        return cache[key]
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def stack(synth: Synth) -> dict[str, Any]:
+    """The synthesized default configuration."""
+    return synth({})

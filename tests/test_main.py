@@ -1,0 +1,63 @@
+"""``python main.py`` end to end, in fresh processes, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STACK_FILE = Path("cdktf.out/stacks/ml-platform/cdk.tf.json")
+
+
+def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env}
+    environment.pop("HYPERPOD_EKS_CONFIG", None) if "HYPERPOD_EKS_CONFIG" not in env else None
+    environment.pop("CDKTF_OUTDIR", None)
+    return subprocess.run(
+        [sys.executable, str(REPO / "main.py")], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def two_synths(tmp_path_factory):
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second-dir")
+    return [(d, run_main(d)) for d in (first, second)]
+
+
+@pytest.mark.slow
+def test_synth_is_byte_identical_in_any_directory(two_synths):
+    (first, a), (second, b) = two_synths
+    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
+    first_bytes = (first / STACK_FILE).read_bytes()
+    assert first_bytes == (second / STACK_FILE).read_bytes()
+    assert str(first).encode() not in first_bytes and b"/tmp/" not in first_bytes
+
+
+@pytest.mark.slow
+def test_synth_prints_a_summary(two_synths):
+    (_, result), _ = two_synths
+    assert "Synthesized stack 'ml-platform'" in result.stdout
+    for subsystem in ("network", "eks"):
+        assert f"    {subsystem} " in result.stdout
+    for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
+        assert output in result.stdout
+    assert "extended support" in result.stderr, "1.33 is past standard support: the user is warned"
+
+
+@pytest.mark.slow
+def test_synth_leaves_no_staging_folders(two_synths):
+    (directory, _), _ = two_synths
+    assert sorted(p.name for p in directory.iterdir()) == ["cdktf.out"]
+
+
+@pytest.mark.slow
+def test_invalid_config_exits_2_without_traceback(tmp_path):
+    (tmp_path / "bad.yaml").write_text("vpc:\n  nat_gateways: many\n")
+    result = run_main(tmp_path, HYPERPOD_EKS_CONFIG=str(tmp_path / "bad.yaml"))
+    assert result.returncode == 2
+    assert "vpc.nat_gateways" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "cdktf.out").exists()
