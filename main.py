@@ -16,7 +16,7 @@ from modules.config import PlatformConfig
 from modules.core.aws_context import AwsContext
 from modules.core.refs import splat
 from modules.core.stack import ReadableStack
-from modules.eks import Eks, EksProps
+from modules.eks import ClusterAccess, Eks, EksProps
 from modules.network import Network, NetworkProps
 
 
@@ -42,6 +42,7 @@ class PlatformStack(ReadableStack):
                 intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
             ),
         )
+        ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)
 
         cluster = eks.cluster
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")

@@ -168,3 +168,12 @@ def test_provider_region_and_default_tags(synth):
     (provider,) = stack["provider"]["aws"]
     assert provider["region"] == "eu-central-1"
     assert provider["default_tags"] == [{"tags": {"team": "ml"}}]
+
+
+def test_helm_provider_authenticates_per_call_against_this_cluster(stack):
+    (helm,) = stack["provider"]["helm"]
+    kubernetes = helm["kubernetes"]
+    assert kubernetes["host"] == ref(*CLUSTER, "endpoint")
+    assert kubernetes["exec"]["command"] == "aws"
+    assert kubernetes["exec"]["args"][:4] == ["eks", "get-token", "--cluster-name", ref(*CLUSTER, "name")]
+    assert "token" not in kubernetes, "a token read at plan time expires during long applies"
