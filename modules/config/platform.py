@@ -13,6 +13,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import Section
 from .eks import EksConfig
+from .hyperpod import HyperPodConfig
+from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
 
@@ -36,6 +38,8 @@ class PlatformConfig(Section):
     kubernetes_version: str = Field(default="1.33", description="EKS Kubernetes version.")
     vpc: VpcConfig = VpcConfig()
     eks: EksConfig = EksConfig()
+    karpenter: KarpenterConfig = KarpenterConfig()
+    hyperpod: HyperPodConfig = HyperPodConfig()
     tags: dict[str, str] = Field(
         default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
         description="Tags applied to every taggable resource (provider default_tags).",
