@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+# First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
+import modules  # noqa: F401  isort: skip
+
 from cdktf import App, LocalBackend, TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
