@@ -35,7 +35,19 @@ def run(build: BuildStack, argv: list[str] | None = None) -> None:
     outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
     stack = synth_atomically(build, config, outdir)
     print_summary(stack, config, outdir)
+    exit_without_teardown()
+
+
+def exit_without_teardown() -> None:
+    """End the process now that everything is written.
+
+    A normal exit tears down every loaded module one by one (seconds when the provider
+    bindings are loaded eagerly) and waits for the jsii runtime; neither has anything
+    left to do. The Node.js child sees its input close and exits by itself.
+    """
     sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
