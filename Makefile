@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup synth test snapshot-update clean
+.PHONY: setup synth test bench snapshot-update clean
 
 setup: $(STAMP)
 
@@ -21,6 +20,10 @@ synth: $(STAMP)
 ## Run every test.
 test: $(STAMP)
 	$(PY) -m pytest
+
+## Time and memory of a synth, lean provider imports against eager (docs/performance.md).
+bench: $(STAMP)
+	$(PY) -m scripts.bench_synth --runs $(or $(RUNS),5)
 
 ## Regenerate the stack snapshot after an intended change; review the diff before committing.
 snapshot-update: $(STAMP)

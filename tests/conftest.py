@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Callable
 
 import pytest
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-from modules.config import PlatformConfig, parse_config  # noqa: E402
+from modules.config import PlatformConfig, parse_config
 
 Synth = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -40,3 +37,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def stack(synth: Synth) -> dict[str, Any]:
     """The synthesized default configuration."""
     return synth({})
+
+
+@pytest.fixture(scope="session")
+def two_synths(tmp_path_factory: pytest.TempPathFactory):
+    """``python main.py`` run in two different directories (lean provider imports, the default)."""
+    from tests.processes import run_main
+
+    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second-dir")
+    return [(directory, run_main(directory)) for directory in (first, second)]

@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-STACK_FILE = Path("cdktf.out/stacks/ml-platform/cdk.tf.json")
-
-
-def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env}
-    environment.pop("HYPERPOD_EKS_CONFIG", None) if "HYPERPOD_EKS_CONFIG" not in env else None
-    environment.pop("CDKTF_OUTDIR", None)
-    return subprocess.run(
-        [sys.executable, str(REPO / "main.py")], cwd=cwd, env=environment, capture_output=True, text=True, timeout=300
-    )
-
-
-@pytest.fixture(scope="module")
-def two_synths(tmp_path_factory):
-    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second-dir")
-    return [(d, run_main(d)) for d in (first, second)]
+from tests.processes import STACK_FILE, run_main
 
 
 @pytest.mark.slow
@@ -41,6 +20,7 @@ def test_synth_is_byte_identical_in_any_directory(two_synths):
 def test_synth_prints_a_summary(two_synths):
     (_, result), _ = two_synths
     assert "Synthesized stack 'ml-platform'" in result.stdout
+    assert "end-of-life" not in result.stderr, "jsii runs on a supported Node.js"
     for subsystem in ("network", "eks"):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
