@@ -43,6 +43,7 @@ class PlatformStack(ReadableStack):
                 private_subnet_ids=network.private_subnet_ids,
                 intra_subnet_ids=network.intra_subnet_ids,
                 intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
+                node_egress=network.private_egress,
             ),
         )
         ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)

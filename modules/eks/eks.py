@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import ITerraformDependable
 from constructs import Construct
 
 from modules.config.platform import PlatformConfig
@@ -23,6 +24,8 @@ class EksProps:
     private_subnet_ids: list[str]
     intra_subnet_ids: list[str]
     intra_subnet_az_ids: list[str]
+    node_egress: list[ITerraformDependable]
+    """What nodes need before they boot (their route out of the private subnets)."""
 
 
 class Eks(Construct):
@@ -60,7 +63,7 @@ class Eks(Construct):
                 subnet_ids=props.private_subnet_ids,
                 node_security_group_id=self.security_groups.node_sg.id,
             ),
-            depends_on=self.addons.before_nodes,
+            depends_on=[*self.addons.before_nodes, *props.node_egress],
         )
         self.addons.add_after_nodes(self.system_nodes.node_group)
 

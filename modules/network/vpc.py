@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn, TerraformCount, Token
+from cdktf import Fn, ITerraformDependable, TerraformCount, Token
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
     DataAwsAvailabilityZonesFilter,
@@ -76,8 +76,10 @@ class Network(Construct):
 
         nat_gateway_ids = self._nat_gateways(public)
         self._public_routes(public)
-        self._private_routes(private, nat_gateway_ids)
+        private_routes = self._private_routes(private, nat_gateway_ids)
         self._intra_routes(intra)
+        # Nodes in private subnets pull images through NAT: they wait for their route out.
+        self.private_egress: list[ITerraformDependable] = [self._nat, private_routes]
 
         self.public_subnets = public
         self.private_subnets = private
@@ -118,7 +120,7 @@ class Network(Construct):
             depends_on=[self.internet_gateway],
         )
         gateway_count = TerraformCount.of(nat_count)
-        gateways = NatGateway(
+        gateways = self._nat = NatGateway(
             self,
             "nat_gateways",
             count=gateway_count,
@@ -150,7 +152,7 @@ class Network(Construct):
         )
         self._associate("public", public, [table.id])
 
-    def _private_routes(self, private: Subnet, nat_gateway_ids: list[str]) -> None:
+    def _private_routes(self, private: Subnet, nat_gateway_ids: list[str]) -> Route:
         count = TerraformCount.of(self.az_count)
         tables = RouteTable(
             self,
@@ -160,7 +162,7 @@ class Network(Construct):
             tags={"Name": f"{self._props.name}-private-{self._az_name(count.index)}"},
         )
         route_count = TerraformCount.of(self.az_count)
-        Route(
+        routes = Route(
             self,
             "private_nat_routes",
             count=route_count,
@@ -170,6 +172,7 @@ class Network(Construct):
             nat_gateway_id=Fn.element(nat_gateway_ids, Token.as_number(route_count.index)),
         )
         self._associate("private", private, splat(tables, "id"))
+        return routes
 
     def _intra_routes(self, intra: Subnet) -> None:
         table = RouteTable(self, "intra_route_table", vpc_id=self.vpc.id, tags={"Name": f"{self._props.name}-intra"})
