@@ -44,7 +44,10 @@ def exit_without_teardown() -> None:
     A normal exit tears down every loaded module one by one (seconds when the provider
     bindings are loaded eagerly) and waits for the jsii runtime; neither has anything
     left to do. The Node.js child sees its input close and exits by itself.
+    ``ML_PLATFORM_FAST_EXIT=0`` keeps the normal exit (for benchmarks and debugging).
     """
+    if os.environ.get("ML_PLATFORM_FAST_EXIT", "1") == "0":
+        return
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -2,6 +2,8 @@
 
     python -m scripts.bench_synth [--runs N] [--markdown]
 
+Three ways: the default (lean provider imports, exit right after writing), eager imports
+with the same fast exit, and the naive way (eager imports, normal interpreter exit).
 Each run is a fresh ``python main.py`` process writing to a temporary folder. Wall time
 is measured around the process; peak memory is the highest sum of the resident set sizes
 of the process tree (Python and the jsii Node.js child), sampled every 10 ms from /proc.
@@ -22,7 +24,12 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.01
-WAYS = {"lean imports": "1", "eager imports": "0"}
+# name: (lean provider imports, fast exit)
+WAYS = {
+    "lean imports, fast exit (default)": ("1", "1"),
+    "eager imports, fast exit": ("0", "1"),
+    "eager imports, normal exit (naive)": ("0", "0"),
+}
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,8 @@ def tree_rss_kib(root_pid: int) -> int:
     return total
 
 
-def synth_once(lean: str) -> Run:
-    env = {**os.environ, "ML_PLATFORM_LEAN_IMPORTS": lean}
+def synth_once(lean: str, fast_exit: str) -> Run:
+    env = {**os.environ, "ML_PLATFORM_LEAN_IMPORTS": lean, "ML_PLATFORM_FAST_EXIT": fast_exit}
     env.pop("HYPERPOD_EKS_CONFIG", None)
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
         env["CDKTF_OUTDIR"] = str(Path(outdir) / "cdktf.out")
@@ -77,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: dict[str, list[Run]] = {way: [] for way in WAYS}
     for _ in range(args.runs):
-        for way, switch in WAYS.items():
-            results[way].append(synth_once(switch))
+        for way, switches in WAYS.items():
+            results[way].append(synth_once(*switches))
     print(f"Synth of the default configuration, {args.runs} fresh processes each way "
           f"(median, min-max), {os.cpu_count()} CPUs")
     print()
@@ -86,12 +93,19 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|")
     for way, runs in results.items():
         print(f"| {way} | {describe([r.seconds for r in runs], 's')} | {describe([r.peak_mib for r in runs], 'MiB')} |")
-    lean, eager = (results[w] for w in WAYS)
-    time_ratio = statistics.median(r.seconds for r in lean) / statistics.median(r.seconds for r in eager)
-    memory_ratio = statistics.median(r.peak_mib for r in lean) / statistics.median(r.peak_mib for r in eager)
+    default, *others = WAYS
     print()
-    print(f"lean / eager: wall time {time_ratio:.0%}, peak memory {memory_ratio:.0%}")
+    for other in others:
+        print(f"default / {other}: wall time {ratio(results, default, other, 'seconds'):.0%}, "
+              f"peak memory {ratio(results, default, other, 'peak_mib'):.0%}")
     return 0
+
+
+def ratio(results: dict[str, list[Run]], way: str, baseline: str, field: str) -> float:
+    def median(name: str) -> float:
+        return statistics.median(getattr(run, field) for run in results[name])
+
+    return median(way) / median(baseline)
 
 
 if __name__ == "__main__":
