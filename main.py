@@ -32,7 +32,7 @@ class PlatformStack(ReadableStack):
         AwsProvider(self, "aws", region=config.region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=config.region)
 
-        network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name))
+        network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name), aws=aws)
         eks = Eks(
             self,
             "eks",

@@ -59,7 +59,7 @@ def test_all_control_plane_logs_to_a_retained_encrypted_log_group(stack, cluster
     ]
     log_group = resource(stack, "aws_cloudwatch_log_group", "eks_control_plane_log_group")
     assert log_group["name"] == "/aws/eks/ml-platform/cluster"
-    assert log_group["retention_in_days"] == 90
+    assert log_group["retention_in_days"] == 365
     assert log_group["kms_key_id"] == ref("aws_kms_key", "eks_control_plane_key", "arn")
     assert "aws_cloudwatch_log_group.eks_control_plane_log_group" in cluster["depends_on"]
 
@@ -72,9 +72,10 @@ def test_secrets_encrypted_with_a_rotating_customer_key(stack, cluster):
         "resources": ["secrets"],
     }
     policy = policy_of(key["policy"])
-    logs = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsEncryptsClusterLogs")
+    logs = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsEncryptsLogGroups")
     assert logs["Principal"]["Service"].startswith("logs.us-west-2.")
-    assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"].endswith(
+    (log_group_arn,) = logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+    assert log_group_arn.endswith(
         ":log-group:/aws/eks/ml-platform/cluster"
     )
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.tf import data, ref, resource, resources
+from tests.tf import data, policy_of, ref, resource, resources
 
 AZ_COUNT = "${min(length(data.aws_availability_zones.network_availability_zones.names), 8)}"
 CIDRSUBNET = re.compile(
@@ -124,3 +124,24 @@ def test_intra_subnets_have_no_route_out(stack):
 def test_default_security_group_is_emptied(stack):
     default = resource(stack, "aws_default_security_group", "network_default_security_group")
     assert "ingress" not in default and "egress" not in default
+
+
+def test_flow_logs_to_an_encrypted_retained_log_group(stack):
+    flow_log = resource(stack, "aws_flow_log", "network_flow_logs_flow_log")
+    assert flow_log["vpc_id"] == ref("aws_vpc", "network_vpc", "id")
+    assert flow_log["traffic_type"] == "ALL"
+    assert flow_log["log_destination"] == ref("aws_cloudwatch_log_group", "network_flow_logs_log_group", "arn")
+    log_group = resource(stack, "aws_cloudwatch_log_group", "network_flow_logs_log_group")
+    assert log_group["retention_in_days"] == 365
+    assert log_group["kms_key_id"] == ref("aws_kms_key", "network_flow_logs_key", "arn")
+    assert resource(stack, "aws_kms_key", "network_flow_logs_key")["enable_key_rotation"] is True
+    role = resource(stack, "aws_iam_role", "network_flow_logs_role")
+    trust = policy_of(role["assume_role_policy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+
+
+def test_flow_logs_can_be_turned_off(synth):
+    stack = synth({"vpc": {"flow_logs": {"enabled": False}}})
+    assert resources(stack, "aws_flow_log") == {}
+    assert "network_flow_logs_log_group" not in resources(stack, "aws_cloudwatch_log_group")

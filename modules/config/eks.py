@@ -7,15 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Section
+from .base import Section, check_log_retention
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 
-# Retention values CloudWatch Logs accepts (days).
-LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)
 
 
 class SystemNodeGroupConfig(Section):
@@ -72,7 +67,7 @@ class EksConfig(Section):
         min_length=1,
         description="Source CIDRs allowed to reach the public endpoint; narrow it to your network.",
     )
-    log_retention_days: int = Field(default=90, description="Control-plane log retention.")
+    log_retention_days: int = Field(default=365, description="Control-plane log retention (days).")
     upgrade_policy: UpgradePolicyConfig = UpgradePolicyConfig()
     system_node_group: SystemNodeGroupConfig = SystemNodeGroupConfig()
 
@@ -89,9 +84,7 @@ class EksConfig(Section):
     @field_validator("log_retention_days")
     @classmethod
     def _retention_is_accepted(cls, value: int) -> int:
-        if value not in LOG_RETENTION_DAYS:
-            raise ValueError(f"must be one of {', '.join(map(str, LOG_RETENTION_DAYS))}")
-        return value
+        return check_log_retention(value)
 
     @model_validator(mode="after")
     def _some_endpoint(self) -> "EksConfig":

@@ -7,10 +7,21 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Section
+from .base import Section, check_log_retention
 
 # AWS accepts VPC CIDR blocks from /16 (largest) to /28 (smallest).
 VPC_PREFIX_RANGE = (16, 28)
+
+
+class FlowLogsConfig(Section):
+    enabled: bool = Field(default=True, description="Record the VPC's traffic in CloudWatch Logs.")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+    retention_days: int = Field(default=365, description="Flow log retention (days).")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention_is_accepted(cls, value: int) -> int:
+        return check_log_retention(value)
 
 
 class VpcConfig(Section):
@@ -34,6 +45,7 @@ class VpcConfig(Section):
     intra_subnet_prefix: int = Field(
         default=24, ge=18, le=28, description="Prefix length of each intra subnet (EKS control plane ENIs)."
     )
+    flow_logs: FlowLogsConfig = FlowLogsConfig()
 
     @field_validator("cidr")
     @classmethod

@@ -19,8 +19,8 @@ from constructs import Construct
 from modules.config.eks import CONTROL_PLANE_LOG_TYPES, EksConfig
 from modules.core.aws_context import AwsContext
 from modules.core.iam import ServiceRole, Statement, policy_document, service_trust
+from modules.core.kms import CustomerKey
 
-from .cluster_key import ClusterKey
 
 # EKS refuses control-plane subnets in these AZ IDs (too little capacity there).
 CONTROL_PLANE_EXCLUDED_AZ_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
@@ -48,7 +48,14 @@ class ControlPlane(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: ControlPlaneProps):
         super().__init__(scope, construct_id)
         name = props.cluster_name
-        self.key = ClusterKey(self, "key", aws=aws, cluster_name=name, log_group_name=log_group_name(name))
+        self.key = CustomerKey(
+            self,
+            "key",
+            aws=aws,
+            alias=f"{name}-eks",
+            description=f"EKS secrets and control-plane logs of {name}",
+            log_group_names=(log_group_name(name),),
+        )
         self.role = ServiceRole(
             self,
             "role",

@@ -21,9 +21,11 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
 from modules.config.network import VpcConfig
+from modules.core.aws_context import AwsContext
 from modules.core.refs import splat
 
 from .cidr_plan import SubnetTier, subnet_tiers
+from .flow_logs import FlowLogs
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class Network(Construct):
     Intra subnets have no route out: they hold only the EKS control-plane ENIs.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, props: NetworkProps):
+    def __init__(self, scope: Construct, construct_id: str, props: NetworkProps, *, aws: AwsContext):
         super().__init__(scope, construct_id)
         self._props = props
         tiers = subnet_tiers(props.vpc)
@@ -65,6 +67,8 @@ class Network(Construct):
         )
         # Nothing may use the default security group: strip its rules.
         DefaultSecurityGroup(self, "default_security_group", vpc_id=self.vpc.id, tags={"Name": f"{props.name}-default-unused"})
+        if props.vpc.flow_logs.enabled:
+            FlowLogs(self, "flow_logs", aws=aws, name=props.name, vpc_id=self.vpc.id, config=props.vpc.flow_logs)
         self.internet_gateway = InternetGateway(self, "internet_gateway", vpc_id=self.vpc.id, tags={"Name": props.name})
 
         public = self._subnets(tiers["public"], {"kubernetes.io/role/elb": "1"}, map_public_ip=False)
