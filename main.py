@@ -10,7 +10,7 @@ from __future__ import annotations
 # First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
 import modules  # noqa: F401  isort: skip
 
-from cdktf import App, LocalBackend, TerraformOutput
+from cdktf import App, TerraformOutput
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -19,6 +19,7 @@ from modules.config import PlatformConfig
 from modules.core.aws_context import AwsContext
 from modules.core.refs import splat
 from modules.core.stack import ReadableStack
+from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers
 from modules.eks import ClusterAccess, Eks, EksProps
 from modules.network import Network, NetworkProps
 
@@ -26,9 +27,7 @@ from modules.network import Network, NetworkProps
 class PlatformStack(ReadableStack):
     def __init__(self, scope: Construct, config: PlatformConfig):
         super().__init__(scope, config.name)
-        # State lives beside cdktf.json, outside the output folder that each synth replaces;
-        # the path is relative so the output is the same on every machine.
-        LocalBackend(self, path=f"../../../terraform.{config.name}.tfstate")
+        configure_backend(self, config)
         AwsProvider(self, "aws", region=config.region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=config.region)
 
@@ -59,6 +58,7 @@ class PlatformStack(ReadableStack):
             value=f"aws eks update-kubeconfig --region {config.region} --name {cluster.name}",
             description="Command that writes a kubeconfig entry for the cluster",
         )
+        pin_terraform_and_providers(self)
 
 
 def build(app: App, config: PlatformConfig) -> PlatformStack:

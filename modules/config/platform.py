@@ -16,6 +16,7 @@ from .eks import EksConfig
 from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
+from .state import StateConfig
 from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
@@ -40,6 +41,7 @@ class PlatformConfig(Section):
     eks: EksConfig = EksConfig()
     karpenter: KarpenterConfig = KarpenterConfig()
     hyperpod: HyperPodConfig = HyperPodConfig()
+    state: StateConfig = StateConfig()
     tags: dict[str, str] = Field(
         default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
         description="Tags applied to every taggable resource (provider default_tags).",
