@@ -16,7 +16,7 @@ set -euo pipefail
 
 SCRIPT_NAME=on_create
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lib/common.sh
+# shellcheck source=SCRIPTDIR/lib/common.sh
 source "$SCRIPT_DIR/lib/common.sh"
 
 usage() {

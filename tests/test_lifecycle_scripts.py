@@ -10,7 +10,9 @@ its command on PATH).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -62,6 +64,15 @@ exit 0
 
 HOST_COMMANDS = ["systemctl", "mount", "dnf", "yum", "sysctl", "modprobe", "sleep", "sync"]
 
+# Kept off the scripts' PATH unless a test puts a stand-in there: a missing stand-in then fails
+# loudly instead of reaching the real host, the real cloud or the real cluster.
+NEVER_REAL = {
+    *HOST_COMMANDS, "umount", "rpm", "sudo", "reboot", "shutdown", "mount-s3",
+    "aws", "kubectl", "helm", "yq", "eksctl",
+}  # fmt: skip
+
+BASH = shutil.which("bash") or "/bin/bash"
+
 AL2_CONTAINERD_TEMPLATE = textwrap.dedent(
     """\
     version = 2
@@ -89,8 +100,9 @@ AL2023_CONTAINERD_CONFIG = textwrap.dedent(
 class Stubs:
     """A folder of recording stand-ins, put first on PATH."""
 
-    def __init__(self, root: Path, commands: list[str]) -> None:
+    def __init__(self, root: Path, commands: list[str], toolbox: Path) -> None:
         self.dir = root
+        self.toolbox = toolbox
         self.bin = root / "bin"
         self.bin.mkdir(parents=True)
         self.log = root / "calls.log"
@@ -111,7 +123,7 @@ class Stubs:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {
-            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "PATH": f"{self.bin}:{self.toolbox}",
             "STUB_DIR": str(self.dir),
             "HOME": str(self.dir),
             "LANG": "C.UTF-8",
@@ -122,8 +134,22 @@ class Stubs:
 
 def run(script: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(script), *args], env=env, capture_output=True, text=True, timeout=60
+        [BASH, str(script), *args], env=env, capture_output=True, text=True, timeout=60
     )
+
+
+@pytest.fixture(scope="session")
+def toolbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The system's ordinary commands (coreutils, grep, sed, awk, ...) without NEVER_REAL."""
+    box = tmp_path_factory.mktemp("toolbox")
+    for folder in (Path("/usr/bin"), Path("/bin")):
+        for command in folder.iterdir():
+            link = box / command.name
+            if command.name in NEVER_REAL or link.exists() or link.is_symlink():
+                continue
+            if command.is_file() and os.access(command, os.X_OK):
+                link.symlink_to(command)
+    return box
 
 
 def make_node(root: Path, os_version: str) -> None:
@@ -173,11 +199,11 @@ def snapshot(root: Path, skip: set[str]) -> dict[str, tuple]:
 
 
 @pytest.fixture
-def node(tmp_path: Path):
+def node(tmp_path: Path, toolbox: Path):
     def _node(os_version: str, **extra: str):
         root = tmp_path / "root"
         make_node(root, os_version)
-        stubs = Stubs(tmp_path / "stubs", HOST_COMMANDS)
+        stubs = Stubs(tmp_path / "stubs", HOST_COMMANDS, toolbox)
         env = stubs.env(
             NODE_ROOT=str(root), MOUNT_WAIT_SECONDS="0", FAILURE_LOG_FLUSH_SECONDS="0", **extra
         )
@@ -404,3 +430,225 @@ def test_on_create_logs_to_stdout_and_file(node):
 
     assert "[start] on_create.sh" in result.stdout
     assert "secondary volume: /opt/sagemaker" in (root / LOG).read_text()
+
+
+# ----------------------------------------------------------------- setup_s3_mountpoint_csi.sh
+
+ACCOUNT = "111122223333"
+OIDC = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0123456789"
+
+# Canned AWS answers. FAKE_AWS_EXISTING lists what already exists (policy, role, addon);
+# FAKE_OIDC_MISSING=1 removes the cluster's OIDC provider. Documents passed as file:// are kept
+# as <subcommand>.json for the tests to read.
+FAKE_AWS = rf"""#!/usr/bin/env bash
+exists() {{ [[ " ${{FAKE_AWS_EXISTING:-}} " == *" $1 "* ]]; }}
+not_found() {{ echo "An error occurred (NoSuchEntity): not found" >&2; exit 254; }}
+for arg in "$@"; do
+  if [[ "$arg" == file://* ]]; then cp "${{arg#file://}}" "$STUB_DIR/$2.json"; fi
+done
+case "$1 $2" in
+  "sts get-caller-identity") echo "arn:aws:sts::{ACCOUNT}:assumed-role/Admin/operator" ;;
+  "eks describe-cluster") echo "https://{OIDC}" ;;
+  "iam get-open-id-connect-provider") [[ -z "${{FAKE_OIDC_MISSING:-}}" ]] || not_found ;;
+  "iam get-policy") exists policy || not_found ;;
+  "iam get-role") exists role || not_found ;;
+  "eks describe-addon") exists addon || not_found ;;
+  "eks update-kubeconfig")
+    while [[ $# -gt 0 ]]; do
+      if [[ "$1" == --kubeconfig ]]; then echo "apiVersion: v1" >"$2"; fi
+      shift
+    done ;;
+esac
+exit 0
+"""
+
+CSI_ENV = {"EKS_CLUSTER_NAME": "ml-platform", "AWS_REGION": "us-west-2", "S3_BUCKET_NAME": "train-data"}
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ml-platform-s3-csi-driver"
+POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/ml-platform-s3-csi-train-data"
+ADDON = "--cluster-name ml-platform --addon-name aws-mountpoint-s3-csi-driver --region us-west-2"
+
+
+@pytest.fixture
+def operator(tmp_path: Path, toolbox: Path):
+    """An operator's shell: aws and kubectl stand-ins, a private TMPDIR."""
+    stubs = Stubs(tmp_path / "stubs", ["aws", "kubectl"], toolbox)
+    fake_aws = stubs.dir / "fake_aws"
+    fake_aws.write_text(FAKE_AWS)
+    fake_aws.chmod(0o755)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def _env(**extra: str) -> dict[str, str]:
+        return stubs.env(TMPDIR=str(scratch), **{**CSI_ENV, **extra})
+
+    return stubs, _env, scratch
+
+
+def normalized_calls(stubs: Stubs, scratch: Path) -> list[str]:
+    """Calls with the script's temporary folder replaced by <work>."""
+    pattern = re.compile(re.escape(str(scratch)) + r"/tmp\.\w+")
+    return [pattern.sub("<work>", call) for call in stubs.calls()]
+
+
+def test_csi_help_names_the_inputs(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, {"PATH": env()["PATH"]}, "--help")
+
+    assert result.returncode == 0
+    for name in ("EKS_CLUSTER_NAME", "AWS_REGION", "S3_BUCKET_NAME", "s3-pvc"):
+        assert name in result.stdout
+    assert stubs.calls() == []
+
+
+def test_csi_missing_env_names_every_missing_variable(operator):
+    stubs, env, _ = operator
+    bare = {k: v for k, v in env().items() if k not in CSI_ENV}
+
+    result = run(SETUP_CSI, bare)
+
+    assert result.returncode == 1
+    assert (
+        "missing environment variable(s): EKS_CLUSTER_NAME AWS_REGION S3_BUCKET_NAME"
+        in result.stderr
+    )
+    assert stubs.calls() == []
+
+
+def test_csi_missing_env_names_only_what_is_missing(operator):
+    stubs, env, _ = operator
+    partial = env()
+    del partial["AWS_REGION"]
+
+    result = run(SETUP_CSI, partial)
+
+    assert result.returncode == 1
+    assert "missing environment variable(s): AWS_REGION." in result.stderr
+
+
+def test_csi_missing_tools_are_named(operator):
+    stubs, env, _ = operator
+    stubs.remove("aws")
+    stubs.remove("kubectl")
+
+    result = run(SETUP_CSI, env())
+
+    assert result.returncode == 1
+    assert "missing command(s) on PATH: aws kubectl" in result.stderr
+
+
+def test_csi_refuses_an_invalid_bucket_name(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(S3_BUCKET_NAME="s3://train-data"))
+
+    assert result.returncode == 1
+    assert "S3_BUCKET_NAME 's3://train-data' is not a valid bucket name" in result.stderr
+    assert stubs.calls() == []
+
+
+def test_csi_fresh_cluster_makes_the_expected_calls(operator):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env())
+
+    assert result.returncode == 0, result.stderr
+    assert normalized_calls(stubs, scratch) == [
+        "aws sts get-caller-identity --query Arn --output text",
+        "aws eks describe-cluster --name ml-platform --region us-west-2 "
+        "--query cluster.identity.oidc.issuer --output text",
+        "aws iam get-open-id-connect-provider --open-id-connect-provider-arn "
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}",
+        f"aws iam get-policy --policy-arn {POLICY_ARN}",
+        "aws iam create-policy --policy-name ml-platform-s3-csi-train-data --description "
+        "Mountpoint for Amazon S3 CSI driver access to train-data "
+        "--policy-document file://<work>/bucket-policy.json",
+        "aws iam get-role --role-name ml-platform-s3-csi-driver",
+        "aws iam create-role --role-name ml-platform-s3-csi-driver --description "
+        "Mountpoint for Amazon S3 CSI driver on ml-platform "
+        "--assume-role-policy-document file://<work>/trust-policy.json",
+        f"aws iam attach-role-policy --role-name ml-platform-s3-csi-driver --policy-arn {POLICY_ARN}",
+        f"aws eks describe-addon {ADDON}",
+        f"aws eks create-addon {ADDON} --service-account-role-arn {ROLE_ARN}",
+        f"aws eks wait addon-active {ADDON}",
+        "aws eks update-kubeconfig --name ml-platform --region us-west-2 "
+        "--kubeconfig <work>/kubeconfig",
+        "kubectl --kubeconfig <work>/kubeconfig apply -f <work>/s3-volume.yaml",
+    ]
+    assert list(scratch.iterdir()) == [], "the temporary folder is removed"
+
+
+def test_csi_existing_resources_are_updated_not_recreated(operator):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env(FAKE_AWS_EXISTING="policy role addon"))
+
+    assert result.returncode == 0, result.stderr
+    calls = normalized_calls(stubs, scratch)
+    assert not any(" create-" in call for call in calls), calls
+    assert (
+        "aws iam update-assume-role-policy --role-name ml-platform-s3-csi-driver "
+        "--policy-document file://<work>/trust-policy.json" in calls
+    )
+    assert f"aws eks update-addon {ADDON} --service-account-role-arn {ROLE_ARN}" in calls
+    assert "IAM policy ml-platform-s3-csi-train-data exists; reusing it" in result.stdout
+
+
+def test_csi_iam_documents_grant_the_bucket_to_the_driver_only(operator):
+    stubs, env, _ = operator
+
+    assert run(SETUP_CSI, env()).returncode == 0
+
+    policy = json.loads((stubs.dir / "create-policy.json").read_text())
+    resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
+    assert resources == {"arn:aws:s3:::train-data", "arn:aws:s3:::train-data/*"}
+    actions = {a for statement in policy["Statement"] for a in statement["Action"]}
+    assert "s3:*" not in actions and "s3:ListBucket" in actions and "s3:GetObject" in actions
+    trust = json.loads((stubs.dir / "create-role.json").read_text())
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"] == {
+        f"{OIDC}:aud": "sts.amazonaws.com",
+        f"{OIDC}:sub": "system:serviceaccount:kube-system:s3-csi-driver-sa",
+    }
+
+
+def test_csi_manifests_parse_and_bind_s3_pvc_to_the_bucket(operator):
+    stubs, env, _ = operator
+
+    assert run(SETUP_CSI, env(PVC_NAMESPACE="training")).returncode == 0
+
+    (applied,) = stubs.dir.glob("applied-*.yaml")
+    pv, pvc = yaml.safe_load_all(applied.read_text())
+    assert pv["kind"] == "PersistentVolume" and pvc["kind"] == "PersistentVolumeClaim"
+    assert pv["spec"]["csi"]["driver"] == "s3.csi.aws.com"
+    assert pv["spec"]["csi"]["volumeAttributes"]["bucketName"] == "train-data"
+    assert "region us-west-2" in pv["spec"]["mountOptions"]
+    assert pv["spec"]["claimRef"] == {"namespace": "training", "name": "s3-pvc"}
+    assert pvc["metadata"] == {"name": "s3-pvc", "namespace": "training"}
+    assert pvc["spec"]["volumeName"] == pv["metadata"]["name"]
+    for volume in (pv, pvc):
+        assert volume["spec"]["storageClassName"] == ""
+        assert volume["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_csi_without_oidc_provider_says_how_to_create_it(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(FAKE_OIDC_MISSING="1"))
+
+    assert result.returncode == 1
+    assert "has no IAM OIDC provider" in result.stderr
+    assert "eksctl utils associate-iam-oidc-provider --cluster ml-platform" in result.stderr
+    assert not any(call.startswith(("aws iam create", "kubectl")) for call in stubs.calls())
+
+
+def test_csi_refuses_a_role_name_iam_would_reject(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(EKS_CLUSTER_NAME="c" * 60))
+
+    assert result.returncode == 1
+    assert "longer than 64 characters; set S3_CSI_ROLE_NAME" in result.stderr
