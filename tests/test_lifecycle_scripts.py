@@ -57,7 +57,8 @@ case "$name" in
         n=$(ls "$STUB_DIR"/applied-*.yaml 2>/dev/null | wc -l)
         cp "${args[i + 1]}" "$STUB_DIR/applied-$n.yaml"
       fi
-    done ;;
+    done
+    if [[ -x "$STUB_DIR/fake_kubectl" ]]; then exec "$STUB_DIR/fake_kubectl" "$@"; fi ;;
 esac
 exit 0
 """
@@ -652,3 +653,279 @@ def test_csi_refuses_a_role_name_iam_would_reject(operator):
 
     assert result.returncode == 1
     assert "longer than 64 characters; set S3_CSI_ROLE_NAME" in result.stderr
+
+
+# ------------------------------------------------------------------ install_rig_dependencies.sh
+
+# A tiny API server: objects live as STUB_DIR/objects/<kind>/<namespace>/<name>.json; get reads
+# them, apply and replace store what they are given.
+FAKE_KUBECTL = r"""#!/usr/bin/env bash
+store="$STUB_DIR/objects"
+if [[ "$1" == --kubeconfig ]]; then shift 2; fi
+case "$1" in
+  get)
+    file="$store/$2/$5/$3.json"
+    [[ -f "$file" ]] || { echo "Error from server (NotFound): $2 \"$3\" not found" >&2; exit 1; }
+    cat "$file" ;;
+  apply|replace)
+    kind=$(jq -r '.kind | ascii_downcase' "$3")
+    namespace=$(jq -r '.metadata.namespace' "$3")
+    name=$(jq -r '.metadata.name' "$3")
+    mkdir -p "$store/$kind/$namespace"
+    cp "$3" "$store/$kind/$namespace/$name.json" ;;
+esac
+"""
+
+RELEASE = "hyperpod-dependencies"
+RIG_TOLERATION = {
+    "key": "sagemaker.amazonaws.com/RestrictedNode",
+    "operator": "Equal",
+    "value": "Worker",
+    "effect": "NoSchedule",
+}
+SERVER_FIELDS = {"uid": "1234", "resourceVersion": "99", "creationTimestamp": "2026-01-01T00:00:00Z"}
+
+
+def cluster_objects(cni_version: str = "v1.20.4-eksbuild.1") -> dict[tuple[str, str, str], dict]:
+    """aws-node, coredns and the HyperPod chart's objects, trimmed to what the script reads."""
+    ecr = "602401143452.dkr.ecr.us-west-2.amazonaws.com"
+    aws_node = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {
+            "name": "aws-node",
+            "namespace": "kube-system",
+            "annotations": {"deprecated.daemonset.template.generation": "3"},
+            **SERVER_FIELDS,
+        },
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "aws-node"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "aws-node"}},
+                "spec": {
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [{"matchExpressions": [
+                            {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                        ]}]
+                    }}},
+                    "tolerations": [{"operator": "Exists"}],
+                    "containers": [
+                        {
+                            "name": "aws-node",
+                            "image": f"{ecr}/amazon-k8s-cni:{cni_version}",
+                            "env": [
+                                {"name": "ENABLE_PREFIX_DELEGATION", "value": "false"},
+                                {"name": "AWS_VPC_K8S_CNI_LOGLEVEL", "value": "DEBUG"},
+                            ],
+                        },
+                        {"name": "aws-eks-nodeagent", "image": f"{ecr}/amazon/aws-network-policy-agent:v1.2.2"},
+                    ],
+                },
+            },
+        },
+        "status": {"numberReady": 3},
+    }  # fmt: skip
+    coredns = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", **SERVER_FIELDS},
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate"},
+            "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "kube-dns"}},
+                "spec": {
+                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                    "topologySpreadConstraints": [{"maxSkew": 1}],
+                    "containers": [{"name": "coredns", "image": f"{ecr}/eks/coredns:v1.11.4"}],
+                },
+            },
+        },
+        "status": {"readyReplicas": 2},
+    }
+    training_operator = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{RELEASE}-training-operators", "namespace": "kubeflow"},
+        "spec": {"template": {"spec": {"containers": [{"name": "training-operator"}]}}},
+    }
+    efa = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": f"{RELEASE}-aws-efa-k8s-device-plugin", "namespace": "kube-system"},
+        "spec": {"template": {"spec": {
+            "tolerations": [{"key": "aws.amazon.com/efa", "operator": "Exists", "effect": "NoSchedule"}],
+            "containers": [{
+                "name": "aws-efa-k8s-device-plugin",
+                "image": f"{ecr}/eks/aws-efa-k8s-device-plugin:v0.5.6",
+            }],
+        }}},
+    }  # fmt: skip
+    return {
+        ("daemonset", "kube-system", "aws-node"): aws_node,
+        ("deployment", "kube-system", "coredns"): coredns,
+        ("deployment", "kubeflow", f"{RELEASE}-training-operators"): training_operator,
+        ("daemonset", "kube-system", f"{RELEASE}-aws-efa-k8s-device-plugin"): efa,
+    }
+
+
+@pytest.fixture
+def rig_cluster(tmp_path: Path, toolbox: Path):
+    stubs = Stubs(tmp_path / "stubs", ["aws", "kubectl"], toolbox)
+    for name, text in (("fake_aws", FAKE_AWS), ("fake_kubectl", FAKE_KUBECTL)):
+        (stubs.dir / name).write_text(text)
+        (stubs.dir / name).chmod(0o755)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def load(objects: dict[tuple[str, str, str], dict]) -> None:
+        for (kind, namespace, name), body in objects.items():
+            path = stubs.dir / "objects" / kind / namespace / f"{name}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(body))
+
+    def stored(kind: str, namespace: str, name: str) -> dict:
+        return json.loads((stubs.dir / "objects" / kind / namespace / f"{name}.json").read_text())
+
+    env = stubs.env(TMPDIR=str(scratch), EKS_CLUSTER_NAME="ml-platform", AWS_REGION="eu-north-1")
+    return stubs, env, scratch, load, stored
+
+
+def test_rig_help_says_what_it_installs(rig_cluster):
+    stubs, env, *_ = rig_cluster
+
+    result = run(RIG, env, "--help")
+
+    assert result.returncode == 0
+    for word in ("Restricted Instance Groups", "EKS_CLUSTER_NAME", "AWS_REGION", "HYPERPOD_HELM_RELEASE"):
+        assert word in result.stdout
+    assert stubs.calls() == []
+
+
+def test_rig_missing_env_and_tools_are_named(rig_cluster):
+    stubs, env, *_ = rig_cluster
+    no_env = {k: v for k, v in env.items() if k not in {"EKS_CLUSTER_NAME", "AWS_REGION"}}
+
+    missing_env = run(RIG, no_env)
+
+    assert missing_env.returncode == 1
+    assert "missing environment variable(s): EKS_CLUSTER_NAME AWS_REGION" in missing_env.stderr
+    stubs.remove("kubectl")
+    missing_tool = run(RIG, env)
+    assert missing_tool.returncode == 1
+    assert "missing command(s) on PATH: kubectl." in missing_tool.stderr
+
+
+def test_rig_adapts_the_cluster_components(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+
+    result = run(RIG, env)
+
+    assert result.returncode == 0, result.stderr
+    calls = [call.split(" -f ")[0] for call in normalized_calls(stubs, scratch)]
+    assert calls == [
+        "aws eks update-kubeconfig --name ml-platform --region eu-north-1 --kubeconfig <work>/kubeconfig",
+        "kubectl --kubeconfig <work>/kubeconfig get daemonset aws-node --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig apply",
+        "kubectl --kubeconfig <work>/kubeconfig get daemonset aws-node --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+        "kubectl --kubeconfig <work>/kubeconfig get deployment coredns --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig apply",
+        f"kubectl --kubeconfig <work>/kubeconfig get deployment {RELEASE}-training-operators "
+        "--namespace kubeflow --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+        f"kubectl --kubeconfig <work>/kubeconfig get daemonset {RELEASE}-aws-efa-k8s-device-plugin "
+        "--namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+    ]
+
+    rig_node = stored("daemonset", "kube-system", "rig-aws-node")
+    assert "status" not in rig_node
+    assert not {"uid", "resourceVersion", "creationTimestamp"} & set(rig_node["metadata"])
+    assert rig_node["metadata"]["annotations"] == {}
+    (term,) = rig_node["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]  # fmt: skip
+    assert term["matchExpressions"] == [
+        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+        {"key": "sagemaker.amazonaws.com/instance-group-type", "operator": "In", "values": ["Restricted"]},
+    ]
+    cni, agent = rig_node["spec"]["template"]["spec"]["containers"]
+    assert cni["env"] == [
+        {"name": "AWS_VPC_K8S_CNI_LOGLEVEL", "value": "DEBUG"},
+        {"name": "ENABLE_IMDS_ONLY_MODE", "value": "true"},
+        {"name": "ENABLE_PREFIX_DELEGATION", "value": "true"},
+    ]
+    assert "env" not in agent
+
+    aws_node = stored("daemonset", "kube-system", "aws-node")
+    (term,) = aws_node["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]  # fmt: skip
+    assert term["matchExpressions"][-1] == {
+        "key": "sagemaker.amazonaws.com/instance-group-type", "operator": "NotIn", "values": ["Restricted"]
+    }  # fmt: skip
+    assert aws_node["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == "false"
+
+    rig_dns = stored("daemonset", "kube-system", "rig-coredns")
+    assert rig_dns["kind"] == "DaemonSet"
+    assert not {"replicas", "strategy"} & set(rig_dns["spec"])
+    assert rig_dns["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 1}
+    dns_pod = rig_dns["spec"]["template"]["spec"]
+    assert "topologySpreadConstraints" not in dns_pod
+    assert dns_pod["nodeSelector"] == {"sagemaker.amazonaws.com/instance-group-type": "Restricted"}
+    assert dns_pod["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}, RIG_TOLERATION]
+
+    operator_pod = stored("deployment", "kubeflow", f"{RELEASE}-training-operators")["spec"]["template"]["spec"]
+    assert operator_pod["tolerations"] == [RIG_TOLERATION]
+    (preference,) = operator_pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preference["preference"]["matchExpressions"][0]["operator"] == "NotIn"
+
+    efa_pod = stored("daemonset", "kube-system", f"{RELEASE}-aws-efa-k8s-device-plugin")["spec"]["template"]["spec"]
+    assert efa_pod["tolerations"][0]["key"] == "aws.amazon.com/efa"
+    assert efa_pod["tolerations"][1] == RIG_TOLERATION
+    assert efa_pod["containers"][0]["image"] == (
+        "602401143452.dkr.ecr.eu-north-1.amazonaws.com/eks/aws-efa-k8s-device-plugin:v0.5.6"
+    )
+    assert list(scratch.iterdir()) == []
+
+
+def test_rig_second_run_replaces_nothing(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    assert run(RIG, env).returncode == 0
+    objects_after_first = {p: p.read_text() for p in (stubs.dir / "objects").rglob("*.json")}
+    calls_after_first = len(stubs.calls())
+
+    second = run(RIG, env)
+
+    assert second.returncode == 0, second.stderr
+    new_calls = stubs.calls()[calls_after_first:]
+    assert not any(" replace " in call for call in new_calls), new_calls
+    assert "aws-node already adapted" in second.stdout
+    assert {p: p.read_text() for p in (stubs.dir / "objects").rglob("*.json")} == objects_after_first
+
+
+def test_rig_refuses_a_vpc_cni_without_imds_only_mode(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects(cni_version="v1.18.3-eksbuild.2"))
+
+    result = run(RIG, env)
+
+    assert result.returncode == 1
+    assert "VPC CNI v1.18.3-eksbuild.2; RIG nodes need v1.19.6 or later" in result.stderr
+    assert "aws eks update-addon --cluster-name ml-platform --addon-name vpc-cni" in result.stderr
+    assert not any(word in call for call in stubs.calls() for word in (" apply ", " replace "))
+
+
+def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    objects = cluster_objects()
+    del objects[("deployment", "kubeflow", f"{RELEASE}-training-operators")]
+    load(objects)
+
+    result = run(RIG, env)
+
+    assert result.returncode == 1
+    assert f"deployment kubeflow/{RELEASE}-training-operators not found" in result.stderr
+    assert "install the HyperPod dependencies Helm chart first" in result.stderr
