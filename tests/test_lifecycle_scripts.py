@@ -929,3 +929,56 @@ def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
     assert result.returncode == 1
     assert f"deployment kubeflow/{RELEASE}-training-operators not found" in result.stderr
     assert "install the HyperPod dependencies Helm chart first" in result.stderr
+
+
+# ------------------------------------------------------------------------------ all scripts
+
+ALL_LIFECYCLE_SCRIPTS = [ON_CREATE, SETUP_CSI, RIG]
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "cdktf.out", ".pytest_cache"}
+
+
+def repo_shell_scripts() -> list[Path]:
+    return sorted(
+        path
+        for path in REPO.rglob("*.sh")
+        if not SKIPPED_DIRS & set(path.relative_to(REPO).parts)
+    )
+
+
+@pytest.mark.parametrize("script", ALL_LIFECYCLE_SCRIPTS, ids=lambda p: p.name)
+def test_every_script_is_strict_and_answers_help(script, toolbox):
+    assert "\nset -euo pipefail\n" in script.read_text()
+    assert os.access(script, os.X_OK), f"{script.name} must be executable"
+
+    result = run(script, {"PATH": str(toolbox)}, "--help")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"Usage: {script.name}")
+
+
+@pytest.mark.parametrize("script", ALL_LIFECYCLE_SCRIPTS, ids=lambda p: p.name)
+def test_every_script_refuses_unknown_arguments(script, toolbox):
+    result = run(script, {"PATH": str(toolbox)}, "--bogus")
+
+    assert result.returncode == 1
+    assert "unknown argument '--bogus'" in result.stderr
+
+
+def test_shellcheck_passes_on_every_shell_script():
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        message = "shellcheck is not installed (apt-get install shellcheck)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
+        pytest.skip(message)
+    scripts = repo_shell_scripts()
+    assert set(ALL_LIFECYCLE_SCRIPTS) <= set(scripts)
+
+    result = subprocess.run(
+        [shellcheck, "--external-sources", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
