@@ -171,6 +171,13 @@ move_kubelet() {
     append_line_once "$(host "$FSTAB")" "$entry" || true
     return 0
   fi
+  # Moving files under a running kubelet would corrupt its state; HyperPod normally starts it
+  # only after this script, so this is a safety net.
+  local was_running=false
+  if systemctl is-active --quiet kubelet; then
+    systemctl stop kubelet
+    was_running=true
+  fi
   mkdir -p "$(host "$target")" "$(host "$KUBELET_DIR")"
   if [[ -n "$(ls -A "$(host "$KUBELET_DIR")")" ]]; then
     cp -a "$(host "$KUBELET_DIR")/." "$(host "$target")/"
@@ -180,6 +187,7 @@ move_kubelet() {
   append_line_once "$(host "$FSTAB")" "$entry" || true
   mount --bind "$(host "$target")" "$(host "$KUBELET_DIR")"
   log "$KUBELET_DIR is now bind-mounted from $target"
+  if [[ "$was_running" == true ]]; then systemctl start kubelet; fi
 }
 
 move_runtime_dirs() {

@@ -47,7 +47,9 @@ case "$name" in
       chmod +x "$STUB_DIR/bin/mount-s3"
     fi ;;
   systemctl)
-    if [[ "$1" == is-active ]]; then exit "${CONTAINERD_ACTIVE_STATUS:-3}"; fi ;;
+    if [[ "$1" == is-active ]]; then
+      [[ " ${FAKE_ACTIVE_UNITS:-} " == *" ${*: -1} "* ]] || exit 3
+    fi ;;
   aws)
     exec "$STUB_DIR/fake_aws" "$@" ;;
   kubectl)
@@ -253,7 +255,8 @@ def test_on_create_moves_containerd_and_kubelet_to_the_secondary_volume(node, os
     )
     assert f"mount --bind {root}/opt/sagemaker/kubelet {root}/var/lib/kubelet" in stubs.calls()
     assert "systemctl is-active --quiet containerd" in stubs.calls()
-    assert not any(call.startswith("systemctl restart containerd") for call in stubs.calls())
+    assert not any(call.startswith("systemctl restart") for call in stubs.calls())
+    assert not any(call.startswith(("systemctl stop", "systemctl start")) for call in stubs.calls())
 
 
 @pytest.mark.parametrize("os_version", ["2", "2023"])
@@ -304,11 +307,23 @@ def test_on_create_keeps_root_volume_when_no_secondary_volume_is_mounted(node):
 
 
 def test_on_create_restarts_a_running_containerd_after_moving_its_root(node):
-    root, stubs, env = node("2", CONTAINERD_ACTIVE_STATUS="0")
+    root, stubs, env = node("2", FAKE_ACTIVE_UNITS="containerd")
 
     assert run(ON_CREATE, env).returncode == 0
 
-    assert "systemctl restart containerd" in stubs.calls()
+    calls = stubs.calls()
+    assert "systemctl restart containerd" in calls
+    assert not any("stop kubelet" in call for call in calls)
+
+
+def test_on_create_stops_a_running_kubelet_while_moving_its_directory(node):
+    root, stubs, env = node("2023", FAKE_ACTIVE_UNITS="kubelet")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    calls = stubs.calls()
+    mount = next(i for i, call in enumerate(calls) if call.startswith("mount --bind"))
+    assert calls.index("systemctl stop kubelet") < mount < calls.index("systemctl start kubelet")
 
 
 def test_on_create_without_bucket_configures_no_s3_mount(node):
