@@ -164,11 +164,7 @@ adapt_hyperpod_components() {
 }
 
 main() {
-  case "${1:-}" in
-    -h | --help) usage; return 0 ;;
-    "") ;;
-    *) usage >&2; die "unknown argument '$1'" ;;
-  esac
+  accept_only_help "$@"
   require_env EKS_CLUSTER_NAME AWS_REGION
   require_tools aws kubectl jq
   local release=${HYPERPOD_HELM_RELEASE:-hyperpod-dependencies}

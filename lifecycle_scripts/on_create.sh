@@ -345,11 +345,7 @@ provision() {
 }
 
 main() {
-  case "${1:-}" in
-    -h | --help) usage; return 0 ;;
-    "") ;;
-    *) usage >&2; die "unknown argument '$1'" ;;
-  esac
+  accept_only_help "$@"
   mkdir -p "$(dirname "$LOG_FILE")"
   local status
   set +e

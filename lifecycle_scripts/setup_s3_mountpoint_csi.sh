@@ -222,11 +222,7 @@ apply_volume() {
 }
 
 main() {
-  case "${1:-}" in
-    -h | --help) usage; return 0 ;;
-    "") ;;
-    *) usage >&2; die "unknown argument '$1'" ;;
-  esac
+  accept_only_help "$@"
   check_inputs
   WORK_DIR=$(mktemp -d)
   trap cleanup EXIT

@@ -15,6 +15,15 @@ die() {
   exit 1
 }
 
+# The scripts take no arguments but --help; each defines its own `usage`.
+accept_only_help() {
+  case "${1:-}" in
+    -h | --help) usage; exit 0 ;;
+    "") ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+}
+
 # Fails naming every unset variable at once, so one run tells the operator all that is missing.
 require_env() {
   local name missing=()
