@@ -25,6 +25,9 @@ Usage: on_create.sh [--help]
 
 Prepares a SageMaker HyperPod node (EKS orchestrator). HyperPod runs it as root; no arguments.
 
+HyperPod passes no environment, so the settings below may also come from a file node.env
+beside this script (KEY=value lines); a variable set in the environment wins over the file.
+
 Environment:
   S3_BUCKET_NAME     bucket to mount with Mountpoint for Amazon S3 (unset: no S3 mount)
   S3_MOUNT_PATH      where to mount it (default /mnt/s3)
@@ -33,6 +36,24 @@ Environment:
                      fake one)
 USAGE
 }
+
+NODE_SETTINGS=(S3_BUCKET_NAME S3_MOUNT_PATH MOUNT_WAIT_SECONDS)
+
+# Reads only the known settings from node.env, as data: the file is never executed.
+load_node_env() {
+  local file="$SCRIPT_DIR/node.env" line key value
+  [[ -f "$file" ]] || return 0
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^[[:space:]]*([A-Z0-9_]+)=(.*)$ ]] || continue
+    key=${BASH_REMATCH[1]}
+    value=${BASH_REMATCH[2]}
+    value=${value#[\"\']}
+    value=${value%[\"\']}
+    [[ " ${NODE_SETTINGS[*]} " == *" $key "* ]] || continue
+    [[ -n "${!key:-}" ]] || printf -v "$key" '%s' "$value"
+  done <"$file"
+}
+load_node_env
 
 NODE_ROOT=${NODE_ROOT:-}
 LOG_FILE=${LOG_FILE:-$NODE_ROOT/var/log/provision/provisioning.log}

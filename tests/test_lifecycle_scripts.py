@@ -374,6 +374,36 @@ def test_on_create_default_mount_path_is_mnt_s3(node):
     assert "ExecStart=/usr/bin/mount-s3 --allow-other training-data /mnt/s3" in unit
 
 
+def scripts_with_node_env(tmp_path: Path, text: str) -> Path:
+    """A copy of lifecycle_scripts/ as HyperPod downloads it, with a node.env beside it."""
+    folder = tmp_path / "downloaded"
+    shutil.copytree(SCRIPTS, folder)
+    (folder / "node.env").write_text(text)
+    return folder / "on_create.sh"
+
+
+def test_on_create_reads_settings_from_node_env(node, tmp_path):
+    root, stubs, env = node("2023")
+    script = scripts_with_node_env(
+        tmp_path, '# settings\nS3_BUCKET_NAME="from-file"\nS3_MOUNT_PATH=/data\nPATH=/evil\n'
+    )
+
+    assert run(script, env).returncode == 0
+
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "ExecStart=/usr/bin/mount-s3 --allow-other from-file /data" in unit
+
+
+def test_on_create_environment_wins_over_node_env(node, tmp_path):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="from-env")
+    script = scripts_with_node_env(tmp_path, "S3_BUCKET_NAME=from-file\n")
+
+    assert run(script, env).returncode == 0
+
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "--allow-other from-env /mnt/s3" in unit
+
+
 def test_on_create_skips_install_when_mountpoint_is_present(node):
     root, stubs, env = node("2023", S3_BUCKET_NAME="training-data")
     stubs.add("mount-s3")
