@@ -345,7 +345,8 @@ LIMITS
 
 tune_system() {
   if sysctl_settings | write_if_changed "$(host "$SYSCTL_FILE")" 0644; then
-    sysctl -p "$(host "$SYSCTL_FILE")"
+    # -e: a key this kernel lacks (no NUMA balancing, say) must not fail the whole node.
+    sysctl -e -p "$(host "$SYSCTL_FILE")"
   else
     log "kernel settings already in $SYSCTL_FILE"
   fi

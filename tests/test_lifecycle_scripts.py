@@ -434,7 +434,7 @@ def test_on_create_writes_commented_tuning_and_applies_it(node):
     # Every group of settings is preceded by a comment saying why.
     for block in sysctl.split("\n\n")[1:]:
         assert block.lstrip().startswith("#"), block
-    assert f"sysctl -p {root}/etc/sysctl.d/90-ml-training.conf" in stubs.calls()
+    assert f"sysctl -e -p {root}/etc/sysctl.d/90-ml-training.conf" in stubs.calls()
     limits = (root / "etc/security/limits.d/90-ml-training.conf").read_text()
     assert "*    hard    nofile    1048576" in limits
     assert "*    hard    memlock   unlimited" in limits
