@@ -32,6 +32,7 @@ Environment:
   S3_BUCKET_NAME     bucket to mount with Mountpoint for Amazon S3 (unset: no S3 mount)
   S3_MOUNT_PATH      where to mount it (default /mnt/s3)
   MOUNT_WAIT_SECONDS how long to wait for the secondary volume to be mounted (default 60)
+  FAILURE_LOG_FLUSH_SECONDS  pause before exiting on failure, for the log to ship (default 60)
   NODE_ROOT          prefix for every system path (default empty: the real root; tests use a
                      fake one)
 USAGE
@@ -357,6 +358,8 @@ tune_system() {
 provision() {
   trap 'log "ERROR: line $LINENO failed: $BASH_COMMAND"' ERR
   log "[start] on_create.sh"
+  [[ "$MOUNT_WAIT_SECONDS" =~ ^[0-9]+$ ]] ||
+    die "MOUNT_WAIT_SECONDS '$MOUNT_WAIT_SECONDS' must be a whole number of seconds"
   local os
   os=$(detect_os)
   log "operating system: $os"

@@ -207,9 +207,8 @@ def node(tmp_path: Path, toolbox: Path):
         root = tmp_path / "root"
         make_node(root, os_version)
         stubs = Stubs(tmp_path / "stubs", HOST_COMMANDS, toolbox)
-        env = stubs.env(
-            NODE_ROOT=str(root), MOUNT_WAIT_SECONDS="0", FAILURE_LOG_FLUSH_SECONDS="0", **extra
-        )
+        defaults = {"MOUNT_WAIT_SECONDS": "0", "FAILURE_LOG_FLUSH_SECONDS": "0"}
+        env = stubs.env(NODE_ROOT=str(root), **{**defaults, **extra})
         return root, stubs, env
 
     return _node
@@ -457,6 +456,16 @@ def test_on_create_failing_step_exits_non_zero_and_leaves_the_log(node):
     assert "sync " in stubs.calls()
     # Later steps never ran.
     assert not (root / "etc/sysctl.d/90-ml-training.conf").exists()
+
+
+def test_on_create_refuses_a_non_numeric_wait(node):
+    root, stubs, env = node("2023", MOUNT_WAIT_SECONDS="1m")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 1
+    assert "MOUNT_WAIT_SECONDS '1m' must be a whole number of seconds" in result.stdout
+    assert stubs.calls()[-2:] == ["sync ", "sleep 0"]  # flushed, then paused for shipping
 
 
 def test_on_create_refuses_an_unknown_os(node):
