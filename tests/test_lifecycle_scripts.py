@@ -1,0 +1,1038 @@
+"""The node and operator scripts in lifecycle_scripts/, run for real by bash.
+
+on_create.sh runs against a fake node root (NODE_ROOT) and the commands that would change a
+host (systemctl, mount, dnf, yum, sysctl, aws, kubectl, ...) are recording stand-ins placed first
+on PATH. Each stand-in appends its command line to calls.log and, where a later step depends on
+it, imitates the effect (a bind mount appears in the fake /proc/mounts, an installed package puts
+its command on PATH).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "lifecycle_scripts"
+ON_CREATE = SCRIPTS / "on_create.sh"
+SETUP_CSI = SCRIPTS / "setup_s3_mountpoint_csi.sh"
+RIG = SCRIPTS / "install_rig_dependencies.sh"
+
+# The stand-ins: every one records itself; the case arms imitate the effects later steps read.
+STUB = r"""#!/usr/bin/env bash
+name=$(basename "$0")
+printf '%s %s\n' "$name" "$*" >>"$STUB_DIR/calls.log"
+if [[ -n "${FAIL_COMMAND:-}" && "$name $*" == $FAIL_COMMAND ]]; then
+  echo "$name: simulated failure" >&2
+  exit 1
+fi
+case "$name" in
+  mount)
+    if [[ "$1" == --bind ]]; then
+      printf '%s %s none rw,bind 0 0\n' "${2#"$NODE_ROOT"}" "${3#"$NODE_ROOT"}" >>"$NODE_ROOT/proc/mounts"
+    fi ;;
+  dnf|yum)
+    if [[ "$*" == *mount-s3* ]]; then
+      printf '#!/usr/bin/env bash\necho mount-s3 stand-in\n' >"$STUB_DIR/bin/mount-s3"
+      chmod +x "$STUB_DIR/bin/mount-s3"
+    fi ;;
+  systemctl)
+    if [[ "$1" == is-active ]]; then
+      [[ " ${FAKE_ACTIVE_UNITS:-} " == *" ${*: -1} "* ]] || exit 3
+    fi ;;
+  aws)
+    exec "$STUB_DIR/fake_aws" "$@" ;;
+  kubectl)
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+      if [[ "${args[i]}" == -f ]]; then
+        n=$(ls "$STUB_DIR"/applied-*.yaml 2>/dev/null | wc -l)
+        cp "${args[i + 1]}" "$STUB_DIR/applied-$n.yaml"
+      fi
+    done
+    if [[ -x "$STUB_DIR/fake_kubectl" ]]; then exec "$STUB_DIR/fake_kubectl" "$@"; fi ;;
+esac
+exit 0
+"""
+
+HOST_COMMANDS = ["systemctl", "mount", "dnf", "yum", "sysctl", "modprobe", "sleep", "sync"]
+
+# Kept off the scripts' PATH unless a test puts a stand-in there: a missing stand-in then fails
+# loudly instead of reaching the real host, the real cloud or the real cluster.
+NEVER_REAL = {
+    *HOST_COMMANDS, "umount", "rpm", "sudo", "reboot", "shutdown", "mount-s3",
+    "aws", "kubectl", "helm", "yq", "eksctl",
+}  # fmt: skip
+
+BASH = shutil.which("bash") or "/bin/bash"
+
+AL2_CONTAINERD_TEMPLATE = textwrap.dedent(
+    """\
+    version = 2
+    root = "/var/lib/containerd"
+    state = "/run/containerd"
+
+    [grpc]
+    address = "/run/containerd/containerd.sock"
+
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    """
+)
+
+AL2023_CONTAINERD_CONFIG = textwrap.dedent(
+    """\
+    version = 2
+    root = "/var/lib/containerd"
+    state = "/run/containerd"
+    imports = ["/etc/containerd/config.d/*.toml"]
+    """
+)
+
+
+class Stubs:
+    """A folder of recording stand-ins, put first on PATH."""
+
+    def __init__(self, root: Path, commands: list[str], toolbox: Path) -> None:
+        self.dir = root
+        self.toolbox = toolbox
+        self.bin = root / "bin"
+        self.bin.mkdir(parents=True)
+        self.log = root / "calls.log"
+        self.log.touch()
+        for command in commands:
+            self.add(command)
+
+    def add(self, command: str) -> None:
+        path = self.bin / command
+        path.write_text(STUB)
+        path.chmod(0o755)
+
+    def remove(self, command: str) -> None:
+        (self.bin / command).unlink()
+
+    def calls(self) -> list[str]:
+        return self.log.read_text().splitlines()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = {
+            "PATH": f"{self.bin}:{self.toolbox}",
+            "STUB_DIR": str(self.dir),
+            "HOME": str(self.dir),
+            "LANG": "C.UTF-8",
+        }
+        env.update(extra)
+        return env
+
+
+def run(script: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [BASH, str(script), *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture(scope="session")
+def toolbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The system's ordinary commands (coreutils, grep, sed, awk, ...) without NEVER_REAL."""
+    box = tmp_path_factory.mktemp("toolbox")
+    for folder in (Path("/usr/bin"), Path("/bin")):
+        for command in folder.iterdir():
+            link = box / command.name
+            if command.name in NEVER_REAL or link.exists() or link.is_symlink():
+                continue
+            if command.is_file() and os.access(command, os.X_OK):
+                link.symlink_to(command)
+    return box
+
+
+def make_node(root: Path, os_version: str) -> None:
+    """A fake node as HyperPod hands it to on_create.sh: secondary volume mounted, kubelet
+    and containerd state on the root volume."""
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text(
+        f'NAME="Amazon Linux"\nID="amzn"\nVERSION_ID="{os_version}"\n'
+    )
+    if os_version == "2":
+        (root / "etc/eks/containerd").mkdir(parents=True)
+        (root / "etc/eks/containerd/containerd-config.toml").write_text(AL2_CONTAINERD_TEMPLATE)
+    else:
+        (root / "etc/containerd").mkdir(parents=True)
+        (root / "etc/containerd/config.toml").write_text(AL2023_CONTAINERD_CONFIG)
+    (root / "etc/fstab").write_text("UUID=abc / xfs defaults,noatime 1 1\n")
+    (root / "proc").mkdir()
+    (root / "proc/mounts").write_text(
+        "/dev/nvme0n1p1 / xfs rw,noatime 0 0\n/dev/nvme1n1 /opt/sagemaker ext4 rw,relatime 0 0\n"
+    )
+    (root / "opt/sagemaker").mkdir(parents=True)
+    kubelet = root / "var/lib/kubelet"
+    (kubelet / "pki").mkdir(parents=True)
+    (kubelet / "kubeconfig").write_text("apiVersion: v1\nkind: Config\n")
+    (kubelet / "pki/kubelet.crt").write_text("certificate\n")
+    pause = root / "var/lib/containerd/io.containerd.content.v1.content/blobs"
+    pause.mkdir(parents=True)
+    (pause / "sha256-pause").write_text("pause image layer\n")
+
+
+def snapshot(root: Path, skip: set[str]) -> dict[str, tuple]:
+    """Every path under root with its type, mode and content (or link target)."""
+    state: dict[str, tuple] = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if rel in skip:
+            continue
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            state[rel] = ("link", os.readlink(path))
+        elif path.is_dir():
+            state[rel] = ("dir", stat.S_IMODE(info.st_mode))
+        else:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            state[rel] = ("file", stat.S_IMODE(info.st_mode), digest)
+    return state
+
+
+@pytest.fixture
+def node(tmp_path: Path, toolbox: Path):
+    def _node(os_version: str, **extra: str):
+        root = tmp_path / "root"
+        make_node(root, os_version)
+        stubs = Stubs(tmp_path / "stubs", HOST_COMMANDS, toolbox)
+        defaults = {"MOUNT_WAIT_SECONDS": "0", "FAILURE_LOG_FLUSH_SECONDS": "0"}
+        env = stubs.env(NODE_ROOT=str(root), **{**defaults, **extra})
+        return root, stubs, env
+
+    return _node
+
+
+LOG = "var/log/provision/provisioning.log"
+
+
+# ---------------------------------------------------------------------------- on_create.sh
+
+
+@pytest.mark.parametrize("os_version", ["2", "2023"])
+def test_on_create_moves_containerd_and_kubelet_to_the_secondary_volume(node, os_version):
+    root, stubs, env = node(os_version)
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    data_root = 'root = "/opt/sagemaker/containerd/data-root"'
+    if os_version == "2":
+        template = (root / "etc/eks/containerd/containerd-config.toml").read_text()
+        assert data_root in template.splitlines()
+        assert 'root = "/var/lib/containerd"' not in template
+        assert 'state = "/run/containerd"' in template  # the rest of the template is kept
+        assert not (root / "etc/containerd/config.d").exists()
+    else:
+        dropin = (root / "etc/containerd/config.d/10-data-root.toml").read_text()
+        assert dropin.splitlines() == ["version = 2", data_root]
+        # nodeadm owns config.toml; it is left as it was.
+        assert (root / "etc/containerd/config.toml").read_text() == AL2023_CONTAINERD_CONFIG
+    seeded = root / "opt/sagemaker/containerd/data-root/io.containerd.content.v1.content/blobs"
+    assert (seeded / "sha256-pause").read_text() == "pause image layer\n"
+
+    moved = root / "opt/sagemaker/kubelet"
+    assert (moved / "kubeconfig").read_text() == "apiVersion: v1\nkind: Config\n"
+    assert (moved / "pki/kubelet.crt").is_file()
+    assert list((root / "var/lib/kubelet").iterdir()) == []
+    fstab = (root / "etc/fstab").read_text().splitlines()
+    assert fstab[0] == "UUID=abc / xfs defaults,noatime 1 1"
+    assert (
+        "/opt/sagemaker/kubelet /var/lib/kubelet none "
+        "bind,x-systemd.requires-mounts-for=/opt/sagemaker 0 0" in fstab
+    )
+    assert f"mount --bind {root}/opt/sagemaker/kubelet {root}/var/lib/kubelet" in stubs.calls()
+    assert "systemctl is-active --quiet containerd" in stubs.calls()
+    assert not any(call.startswith("systemctl restart") for call in stubs.calls())
+    assert not any(call.startswith(("systemctl stop", "systemctl start")) for call in stubs.calls())
+
+
+@pytest.mark.parametrize("os_version", ["2", "2023"])
+@pytest.mark.parametrize("bucket", ["", "training-data-bucket"])
+def test_on_create_second_run_changes_nothing(node, os_version, bucket):
+    root, stubs, env = node(os_version, S3_BUCKET_NAME=bucket)
+    first = run(ON_CREATE, env)
+    assert first.returncode == 0, first.stderr + first.stdout
+    tree_after_first = snapshot(root, skip={LOG})
+    calls_after_first = stubs.calls()
+    assert calls_after_first, "the first run must change the host"
+
+    second = run(ON_CREATE, env)
+
+    assert second.returncode == 0, second.stderr + second.stdout
+    assert snapshot(root, skip={LOG}) == tree_after_first
+    assert stubs.calls() == calls_after_first, "the second run ran host-changing commands"
+    assert (root / LOG).read_text().count("[done] on_create.sh") == 2
+
+
+def test_on_create_prefers_instance_store_nvme(node):
+    root, stubs, env = node("2023")
+    (root / "opt/dlami/nvme").mkdir(parents=True)
+    with (root / "proc/mounts").open("a") as mounts:
+        mounts.write("/dev/md0 /opt/dlami/nvme ext4 rw 0 0\n")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 0, result.stderr
+    dropin = (root / "etc/containerd/config.d/10-data-root.toml").read_text()
+    assert 'root = "/opt/dlami/nvme/containerd/data-root"' in dropin
+    assert (root / "opt/dlami/nvme/kubelet/kubeconfig").is_file()
+    assert not (root / "opt/sagemaker/kubelet").exists()
+
+
+def test_on_create_keeps_root_volume_when_no_secondary_volume_is_mounted(node):
+    root, stubs, env = node("2")
+    (root / "proc/mounts").write_text("/dev/nvme0n1p1 / xfs rw 0 0\n")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 0, result.stderr
+    assert "containerd and kubelet stay on the root volume" in result.stdout
+    assert (root / "var/lib/kubelet/kubeconfig").is_file()
+    template = (root / "etc/eks/containerd/containerd-config.toml").read_text()
+    assert template == AL2_CONTAINERD_TEMPLATE
+    assert not any(call.startswith("mount ") for call in stubs.calls())
+
+
+def test_on_create_restarts_a_running_containerd_after_moving_its_root(node):
+    root, stubs, env = node("2", FAKE_ACTIVE_UNITS="containerd")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    calls = stubs.calls()
+    assert "systemctl restart containerd" in calls
+    assert not any("stop kubelet" in call for call in calls)
+
+
+def test_on_create_stops_a_running_kubelet_while_moving_its_directory(node):
+    root, stubs, env = node("2023", FAKE_ACTIVE_UNITS="kubelet")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    calls = stubs.calls()
+    mount = next(i for i, call in enumerate(calls) if call.startswith("mount --bind"))
+    assert calls.index("systemctl stop kubelet") < mount < calls.index("systemctl start kubelet")
+
+
+def test_on_create_without_bucket_configures_no_s3_mount(node):
+    root, stubs, env = node("2023")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 0, result.stderr
+    assert "S3_BUCKET_NAME not set: no S3 mount" in result.stdout
+    assert not (root / "etc/systemd/system/mountpoint-s3.service").exists()
+    assert not (root / "mnt").exists()
+    assert not any(c.split()[0] in {"dnf", "yum"} for c in stubs.calls())
+    assert not any("mountpoint-s3" in call for call in stubs.calls())
+
+
+@pytest.mark.parametrize(
+    ("os_version", "install_call"),
+    [
+        ("2023", "dnf install -y mount-s3"),
+        ("2", "yum install -y https://s3.amazonaws.com/mountpoint-s3-release/latest/"),
+    ],
+)
+def test_on_create_with_bucket_installs_and_mounts_it_persistently(node, os_version, install_call):
+    root, stubs, env = node(os_version, S3_BUCKET_NAME="training-data", S3_MOUNT_PATH="/data/s3")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 0, result.stderr + result.stdout
+    calls = stubs.calls()
+    assert any(call.startswith(install_call) for call in calls), calls
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "ExecStart=/usr/bin/mount-s3 --allow-other training-data /data/s3" in unit
+    assert "AssertPathIsDirectory=/data/s3" in unit
+    assert "WantedBy=remote-fs.target" in unit
+    assert (root / "data/s3").is_dir()
+    enable = calls.index("systemctl enable mountpoint-s3.service")
+    assert calls.index("systemctl daemon-reload") < enable < calls.index(
+        "systemctl restart mountpoint-s3.service"
+    )
+
+
+def test_on_create_default_mount_path_is_mnt_s3(node):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="training-data")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "ExecStart=/usr/bin/mount-s3 --allow-other training-data /mnt/s3" in unit
+
+
+def scripts_with_node_env(tmp_path: Path, text: str) -> Path:
+    """A copy of lifecycle_scripts/ as HyperPod downloads it, with a node.env beside it."""
+    folder = tmp_path / "downloaded"
+    shutil.copytree(SCRIPTS, folder)
+    (folder / "node.env").write_text(text)
+    return folder / "on_create.sh"
+
+
+def test_on_create_reads_settings_from_node_env(node, tmp_path):
+    root, stubs, env = node("2023")
+    script = scripts_with_node_env(
+        tmp_path, '# settings\nS3_BUCKET_NAME="from-file"\nS3_MOUNT_PATH=/data\nPATH=/evil\n'
+    )
+
+    assert run(script, env).returncode == 0
+
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "ExecStart=/usr/bin/mount-s3 --allow-other from-file /data" in unit
+
+
+def test_on_create_environment_wins_over_node_env(node, tmp_path):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="from-env")
+    script = scripts_with_node_env(tmp_path, "S3_BUCKET_NAME=from-file\n")
+
+    assert run(script, env).returncode == 0
+
+    unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
+    assert "--allow-other from-env /mnt/s3" in unit
+
+
+def test_on_create_skips_install_when_mountpoint_is_present(node):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="training-data")
+    stubs.add("mount-s3")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    assert not any(c.split()[0] in {"dnf", "yum"} for c in stubs.calls())
+
+
+def test_on_create_refuses_an_invalid_bucket_name(node):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="Bad_Bucket")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode != 0
+    assert "S3_BUCKET_NAME 'Bad_Bucket' is not a valid bucket name" in result.stderr + result.stdout
+
+
+def test_on_create_writes_commented_tuning_and_applies_it(node):
+    root, stubs, env = node("2")
+
+    assert run(ON_CREATE, env).returncode == 0
+
+    sysctl = (root / "etc/sysctl.d/90-ml-training.conf").read_text()
+    settings = [line for line in sysctl.splitlines() if "=" in line and not line.startswith("#")]
+    assert "vm.max_map_count = 1048576" in settings
+    assert "fs.inotify.max_user_watches = 524288" in settings
+    # Every group of settings is preceded by a comment saying why.
+    for block in sysctl.split("\n\n")[1:]:
+        assert block.lstrip().startswith("#"), block
+    assert f"sysctl -e -p {root}/etc/sysctl.d/90-ml-training.conf" in stubs.calls()
+    limits = (root / "etc/security/limits.d/90-ml-training.conf").read_text()
+    assert "*    hard    nofile    1048576" in limits
+    assert "*    hard    memlock   unlimited" in limits
+
+
+def test_on_create_failing_step_exits_non_zero_and_leaves_the_log(node):
+    root, stubs, env = node("2", FAIL_COMMAND="mount --bind*")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode != 0
+    log = (root / LOG).read_text()
+    assert "[start] on_create.sh" in log
+    assert "mount: simulated failure" in log
+    assert "failed: mount --bind" in log
+    assert "[failed] on_create.sh exited with status 1" in log
+    assert "[done]" not in log
+    assert "[failed] on_create.sh" in result.stderr
+    # The log is flushed to disk before the script gives up.
+    assert "sync " in stubs.calls()
+    # Later steps never ran.
+    assert not (root / "etc/sysctl.d/90-ml-training.conf").exists()
+
+
+def test_on_create_refuses_a_non_numeric_wait(node):
+    root, stubs, env = node("2023", MOUNT_WAIT_SECONDS="1m")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 1
+    assert "MOUNT_WAIT_SECONDS '1m' must be a whole number of seconds" in result.stdout
+    assert stubs.calls()[-2:] == ["sync ", "sleep 0"]  # flushed, then paused for shipping
+
+
+def test_on_create_refuses_an_unknown_os(node):
+    root, stubs, env = node("2")
+    (root / "etc/os-release").write_text('ID="ubuntu"\nVERSION_ID="22.04"\n')
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode != 0
+    assert "unsupported OS 'ubuntu 22.04'" in (root / LOG).read_text()
+
+
+def test_on_create_logs_to_stdout_and_file(node):
+    root, stubs, env = node("2023")
+
+    result = run(ON_CREATE, env)
+
+    assert "[start] on_create.sh" in result.stdout
+    assert "secondary volume: /opt/sagemaker" in (root / LOG).read_text()
+
+
+# ----------------------------------------------------------------- setup_s3_mountpoint_csi.sh
+
+ACCOUNT = "111122223333"
+OIDC = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0123456789"
+
+# Canned AWS answers. FAKE_AWS_EXISTING lists what already exists (policy, role, addon);
+# FAKE_OIDC_MISSING=1 removes the cluster's OIDC provider. Documents passed as file:// are kept
+# as <subcommand>.json for the tests to read.
+FAKE_AWS = rf"""#!/usr/bin/env bash
+exists() {{ [[ " ${{FAKE_AWS_EXISTING:-}} " == *" $1 "* ]]; }}
+not_found() {{ echo "An error occurred (NoSuchEntity): not found" >&2; exit 254; }}
+for arg in "$@"; do
+  if [[ "$arg" == file://* ]]; then cp "${{arg#file://}}" "$STUB_DIR/$2.json"; fi
+done
+case "$1 $2" in
+  "sts get-caller-identity") echo "arn:aws:sts::{ACCOUNT}:assumed-role/Admin/operator" ;;
+  "eks describe-cluster") echo "https://{OIDC}" ;;
+  "iam get-open-id-connect-provider") [[ -z "${{FAKE_OIDC_MISSING:-}}" ]] || not_found ;;
+  "iam get-policy") exists policy || not_found ;;
+  "iam get-role") exists role || not_found ;;
+  "eks describe-addon") exists addon || not_found ;;
+  "eks update-kubeconfig")
+    while [[ $# -gt 0 ]]; do
+      if [[ "$1" == --kubeconfig ]]; then echo "apiVersion: v1" >"$2"; fi
+      shift
+    done ;;
+esac
+exit 0
+"""
+
+CSI_ENV = {"EKS_CLUSTER_NAME": "ml-platform", "AWS_REGION": "us-west-2", "S3_BUCKET_NAME": "train-data"}
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ml-platform-s3-csi-driver"
+POLICY_ARN = f"arn:aws:iam::{ACCOUNT}:policy/ml-platform-s3-csi-train-data"
+ADDON = "--cluster-name ml-platform --addon-name aws-mountpoint-s3-csi-driver --region us-west-2"
+
+
+@pytest.fixture
+def operator(tmp_path: Path, toolbox: Path):
+    """An operator's shell: aws and kubectl stand-ins, a private TMPDIR."""
+    stubs = Stubs(tmp_path / "stubs", ["aws", "kubectl"], toolbox)
+    fake_aws = stubs.dir / "fake_aws"
+    fake_aws.write_text(FAKE_AWS)
+    fake_aws.chmod(0o755)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def _env(**extra: str) -> dict[str, str]:
+        return stubs.env(TMPDIR=str(scratch), **{**CSI_ENV, **extra})
+
+    return stubs, _env, scratch
+
+
+def normalized_calls(stubs: Stubs, scratch: Path) -> list[str]:
+    """Calls with the script's temporary folder replaced by <work>."""
+    pattern = re.compile(re.escape(str(scratch)) + r"/tmp\.\w+")
+    return [pattern.sub("<work>", call) for call in stubs.calls()]
+
+
+def test_csi_help_names_the_inputs(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, {"PATH": env()["PATH"]}, "--help")
+
+    assert result.returncode == 0
+    for name in ("EKS_CLUSTER_NAME", "AWS_REGION", "S3_BUCKET_NAME", "s3-pvc"):
+        assert name in result.stdout
+    assert stubs.calls() == []
+
+
+def test_csi_missing_env_names_every_missing_variable(operator):
+    stubs, env, _ = operator
+    bare = {k: v for k, v in env().items() if k not in CSI_ENV}
+
+    result = run(SETUP_CSI, bare)
+
+    assert result.returncode == 1
+    assert (
+        "missing environment variable(s): EKS_CLUSTER_NAME AWS_REGION S3_BUCKET_NAME"
+        in result.stderr
+    )
+    assert stubs.calls() == []
+
+
+def test_csi_missing_env_names_only_what_is_missing(operator):
+    stubs, env, _ = operator
+    partial = env()
+    del partial["AWS_REGION"]
+
+    result = run(SETUP_CSI, partial)
+
+    assert result.returncode == 1
+    assert "missing environment variable(s): AWS_REGION." in result.stderr
+
+
+def test_csi_missing_tools_are_named(operator):
+    stubs, env, _ = operator
+    stubs.remove("aws")
+    stubs.remove("kubectl")
+
+    result = run(SETUP_CSI, env())
+
+    assert result.returncode == 1
+    assert "missing command(s) on PATH: aws kubectl" in result.stderr
+
+
+def test_csi_refuses_an_invalid_bucket_name(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(S3_BUCKET_NAME="s3://train-data"))
+
+    assert result.returncode == 1
+    assert "S3_BUCKET_NAME 's3://train-data' is not a valid bucket name" in result.stderr
+    assert stubs.calls() == []
+
+
+def test_csi_fresh_cluster_makes_the_expected_calls(operator):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env())
+
+    assert result.returncode == 0, result.stderr
+    assert normalized_calls(stubs, scratch) == [
+        "aws sts get-caller-identity --query Arn --output text",
+        "aws eks describe-cluster --name ml-platform --region us-west-2 "
+        "--query cluster.identity.oidc.issuer --output text",
+        "aws iam get-open-id-connect-provider --open-id-connect-provider-arn "
+        f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}",
+        f"aws iam get-policy --policy-arn {POLICY_ARN}",
+        "aws iam create-policy --policy-name ml-platform-s3-csi-train-data --description "
+        "Mountpoint for Amazon S3 CSI driver access to train-data "
+        "--policy-document file://<work>/bucket-policy.json",
+        "aws iam get-role --role-name ml-platform-s3-csi-driver",
+        "aws iam create-role --role-name ml-platform-s3-csi-driver --description "
+        "Mountpoint for Amazon S3 CSI driver on ml-platform "
+        "--assume-role-policy-document file://<work>/trust-policy.json",
+        f"aws iam attach-role-policy --role-name ml-platform-s3-csi-driver --policy-arn {POLICY_ARN}",
+        f"aws eks describe-addon {ADDON}",
+        f"aws eks create-addon {ADDON} --service-account-role-arn {ROLE_ARN}",
+        f"aws eks wait addon-active {ADDON}",
+        "aws eks update-kubeconfig --name ml-platform --region us-west-2 "
+        "--kubeconfig <work>/kubeconfig",
+        "kubectl --kubeconfig <work>/kubeconfig apply -f <work>/s3-volume.yaml",
+    ]
+    assert list(scratch.iterdir()) == [], "the temporary folder is removed"
+
+
+def test_csi_existing_resources_are_updated_not_recreated(operator):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env(FAKE_AWS_EXISTING="policy role addon"))
+
+    assert result.returncode == 0, result.stderr
+    calls = normalized_calls(stubs, scratch)
+    assert not any(" create-" in call for call in calls), calls
+    assert (
+        "aws iam update-assume-role-policy --role-name ml-platform-s3-csi-driver "
+        "--policy-document file://<work>/trust-policy.json" in calls
+    )
+    assert f"aws eks update-addon {ADDON} --service-account-role-arn {ROLE_ARN}" in calls
+    assert "IAM policy ml-platform-s3-csi-train-data exists; reusing it" in result.stdout
+
+
+def test_csi_iam_documents_grant_the_bucket_to_the_driver_only(operator):
+    stubs, env, _ = operator
+
+    assert run(SETUP_CSI, env()).returncode == 0
+
+    policy = json.loads((stubs.dir / "create-policy.json").read_text())
+    resources = {r for statement in policy["Statement"] for r in statement["Resource"]}
+    assert resources == {"arn:aws:s3:::train-data", "arn:aws:s3:::train-data/*"}
+    actions = {a for statement in policy["Statement"] for a in statement["Action"]}
+    assert "s3:*" not in actions and "s3:ListBucket" in actions and "s3:GetObject" in actions
+    trust = json.loads((stubs.dir / "create-role.json").read_text())
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"] == {
+        f"{OIDC}:aud": "sts.amazonaws.com",
+        f"{OIDC}:sub": "system:serviceaccount:kube-system:s3-csi-driver-sa",
+    }
+
+
+def test_csi_manifests_parse_and_bind_s3_pvc_to_the_bucket(operator):
+    stubs, env, _ = operator
+
+    assert run(SETUP_CSI, env(PVC_NAMESPACE="training")).returncode == 0
+
+    (applied,) = stubs.dir.glob("applied-*.yaml")
+    pv, pvc = yaml.safe_load_all(applied.read_text())
+    assert pv["kind"] == "PersistentVolume" and pvc["kind"] == "PersistentVolumeClaim"
+    assert pv["spec"]["csi"]["driver"] == "s3.csi.aws.com"
+    assert pv["spec"]["csi"]["volumeAttributes"]["bucketName"] == "train-data"
+    assert "region us-west-2" in pv["spec"]["mountOptions"]
+    assert pv["spec"]["claimRef"] == {"namespace": "training", "name": "s3-pvc"}
+    assert pvc["metadata"] == {"name": "s3-pvc", "namespace": "training"}
+    assert pvc["spec"]["volumeName"] == pv["metadata"]["name"]
+    for volume in (pv, pvc):
+        assert volume["spec"]["storageClassName"] == ""
+        assert volume["spec"]["accessModes"] == ["ReadWriteMany"]
+
+
+def test_csi_without_oidc_provider_says_how_to_create_it(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(FAKE_OIDC_MISSING="1"))
+
+    assert result.returncode == 1
+    assert "has no IAM OIDC provider" in result.stderr
+    assert "eksctl utils associate-iam-oidc-provider --cluster ml-platform" in result.stderr
+    assert not any(call.startswith(("aws iam create", "kubectl")) for call in stubs.calls())
+
+
+def test_csi_refuses_a_role_name_iam_would_reject(operator):
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(EKS_CLUSTER_NAME="c" * 60))
+
+    assert result.returncode == 1
+    assert "longer than 64 characters; set S3_CSI_ROLE_NAME" in result.stderr
+
+
+# ------------------------------------------------------------------ install_rig_dependencies.sh
+
+# A tiny API server: objects live as STUB_DIR/objects/<kind>/<namespace>/<name>.json; get reads
+# them, apply and replace store what they are given.
+FAKE_KUBECTL = r"""#!/usr/bin/env bash
+store="$STUB_DIR/objects"
+if [[ "$1" == --kubeconfig ]]; then shift 2; fi
+case "$1" in
+  get)
+    file="$store/$2/$5/$3.json"
+    [[ -f "$file" ]] || { echo "Error from server (NotFound): $2 \"$3\" not found" >&2; exit 1; }
+    cat "$file" ;;
+  apply|replace)
+    kind=$(jq -r '.kind | ascii_downcase' "$3")
+    namespace=$(jq -r '.metadata.namespace' "$3")
+    name=$(jq -r '.metadata.name' "$3")
+    mkdir -p "$store/$kind/$namespace"
+    cp "$3" "$store/$kind/$namespace/$name.json" ;;
+esac
+"""
+
+RELEASE = "hyperpod-dependencies"
+RIG_TOLERATION = {
+    "key": "sagemaker.amazonaws.com/RestrictedNode",
+    "operator": "Equal",
+    "value": "Worker",
+    "effect": "NoSchedule",
+}
+SERVER_FIELDS = {"uid": "1234", "resourceVersion": "99", "creationTimestamp": "2026-01-01T00:00:00Z"}
+
+
+def cluster_objects(cni_version: str = "v1.20.4-eksbuild.1") -> dict[tuple[str, str, str], dict]:
+    """aws-node, coredns and the HyperPod chart's objects, trimmed to what the script reads."""
+    ecr = "602401143452.dkr.ecr.us-west-2.amazonaws.com"
+    aws_node = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {
+            "name": "aws-node",
+            "namespace": "kube-system",
+            "annotations": {"deprecated.daemonset.template.generation": "3"},
+            **SERVER_FIELDS,
+        },
+        "spec": {
+            "selector": {"matchLabels": {"k8s-app": "aws-node"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "aws-node"}},
+                "spec": {
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [{"matchExpressions": [
+                            {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+                        ]}]
+                    }}},
+                    "tolerations": [{"operator": "Exists"}],
+                    "containers": [
+                        {
+                            "name": "aws-node",
+                            "image": f"{ecr}/amazon-k8s-cni:{cni_version}",
+                            "env": [
+                                {"name": "ENABLE_PREFIX_DELEGATION", "value": "false"},
+                                {"name": "AWS_VPC_K8S_CNI_LOGLEVEL", "value": "DEBUG"},
+                            ],
+                        },
+                        {"name": "aws-eks-nodeagent", "image": f"{ecr}/amazon/aws-network-policy-agent:v1.2.2"},
+                    ],
+                },
+            },
+        },
+        "status": {"numberReady": 3},
+    }  # fmt: skip
+    coredns = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "coredns", "namespace": "kube-system", **SERVER_FIELDS},
+        "spec": {
+            "replicas": 2,
+            "strategy": {"type": "RollingUpdate"},
+            "selector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            "template": {
+                "metadata": {"labels": {"k8s-app": "kube-dns"}},
+                "spec": {
+                    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+                    "topologySpreadConstraints": [{"maxSkew": 1}],
+                    "containers": [{"name": "coredns", "image": f"{ecr}/eks/coredns:v1.11.4"}],
+                },
+            },
+        },
+        "status": {"readyReplicas": 2},
+    }
+    training_operator = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": f"{RELEASE}-training-operators", "namespace": "kubeflow"},
+        "spec": {"template": {"spec": {"containers": [{"name": "training-operator"}]}}},
+    }
+    efa = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": f"{RELEASE}-aws-efa-k8s-device-plugin", "namespace": "kube-system"},
+        "spec": {"template": {"spec": {
+            "tolerations": [{"key": "aws.amazon.com/efa", "operator": "Exists", "effect": "NoSchedule"}],
+            "containers": [{
+                "name": "aws-efa-k8s-device-plugin",
+                "image": f"{ecr}/eks/aws-efa-k8s-device-plugin:v0.5.6",
+            }],
+        }}},
+    }  # fmt: skip
+    return {
+        ("daemonset", "kube-system", "aws-node"): aws_node,
+        ("deployment", "kube-system", "coredns"): coredns,
+        ("deployment", "kubeflow", f"{RELEASE}-training-operators"): training_operator,
+        ("daemonset", "kube-system", f"{RELEASE}-aws-efa-k8s-device-plugin"): efa,
+    }
+
+
+@pytest.fixture
+def rig_cluster(tmp_path: Path, toolbox: Path):
+    stubs = Stubs(tmp_path / "stubs", ["aws", "kubectl"], toolbox)
+    for name, text in (("fake_aws", FAKE_AWS), ("fake_kubectl", FAKE_KUBECTL)):
+        (stubs.dir / name).write_text(text)
+        (stubs.dir / name).chmod(0o755)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+
+    def load(objects: dict[tuple[str, str, str], dict]) -> None:
+        for (kind, namespace, name), body in objects.items():
+            path = stubs.dir / "objects" / kind / namespace / f"{name}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(body))
+
+    def stored(kind: str, namespace: str, name: str) -> dict:
+        return json.loads((stubs.dir / "objects" / kind / namespace / f"{name}.json").read_text())
+
+    env = stubs.env(TMPDIR=str(scratch), EKS_CLUSTER_NAME="ml-platform", AWS_REGION="eu-north-1")
+    return stubs, env, scratch, load, stored
+
+
+def test_rig_help_says_what_it_installs(rig_cluster):
+    stubs, env, *_ = rig_cluster
+
+    result = run(RIG, env, "--help")
+
+    assert result.returncode == 0
+    for word in ("Restricted Instance Groups", "EKS_CLUSTER_NAME", "AWS_REGION", "HYPERPOD_HELM_RELEASE"):
+        assert word in result.stdout
+    assert stubs.calls() == []
+
+
+def test_rig_missing_env_and_tools_are_named(rig_cluster):
+    stubs, env, *_ = rig_cluster
+    no_env = {k: v for k, v in env.items() if k not in {"EKS_CLUSTER_NAME", "AWS_REGION"}}
+
+    missing_env = run(RIG, no_env)
+
+    assert missing_env.returncode == 1
+    assert "missing environment variable(s): EKS_CLUSTER_NAME AWS_REGION" in missing_env.stderr
+    stubs.remove("kubectl")
+    missing_tool = run(RIG, env)
+    assert missing_tool.returncode == 1
+    assert "missing command(s) on PATH: kubectl." in missing_tool.stderr
+
+
+def test_rig_adapts_the_cluster_components(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+
+    result = run(RIG, env)
+
+    assert result.returncode == 0, result.stderr
+    calls = [call.split(" -f ")[0] for call in normalized_calls(stubs, scratch)]
+    assert calls == [
+        "aws eks update-kubeconfig --name ml-platform --region eu-north-1 --kubeconfig <work>/kubeconfig",
+        "kubectl --kubeconfig <work>/kubeconfig get daemonset aws-node --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig apply",
+        "kubectl --kubeconfig <work>/kubeconfig get daemonset aws-node --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+        "kubectl --kubeconfig <work>/kubeconfig get deployment coredns --namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig apply",
+        f"kubectl --kubeconfig <work>/kubeconfig get deployment {RELEASE}-training-operators "
+        "--namespace kubeflow --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+        f"kubectl --kubeconfig <work>/kubeconfig get daemonset {RELEASE}-aws-efa-k8s-device-plugin "
+        "--namespace kube-system --output json",
+        "kubectl --kubeconfig <work>/kubeconfig replace",
+    ]
+
+    rig_node = stored("daemonset", "kube-system", "rig-aws-node")
+    assert "status" not in rig_node
+    assert not {"uid", "resourceVersion", "creationTimestamp"} & set(rig_node["metadata"])
+    assert rig_node["metadata"]["annotations"] == {}
+    (term,) = rig_node["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]  # fmt: skip
+    assert term["matchExpressions"] == [
+        {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
+        {"key": "sagemaker.amazonaws.com/instance-group-type", "operator": "In", "values": ["Restricted"]},
+    ]
+    cni, agent = rig_node["spec"]["template"]["spec"]["containers"]
+    assert cni["env"] == [
+        {"name": "AWS_VPC_K8S_CNI_LOGLEVEL", "value": "DEBUG"},
+        {"name": "ENABLE_IMDS_ONLY_MODE", "value": "true"},
+        {"name": "ENABLE_PREFIX_DELEGATION", "value": "true"},
+    ]
+    assert "env" not in agent
+
+    aws_node = stored("daemonset", "kube-system", "aws-node")
+    (term,) = aws_node["spec"]["template"]["spec"]["affinity"]["nodeAffinity"][
+        "requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]  # fmt: skip
+    assert term["matchExpressions"][-1] == {
+        "key": "sagemaker.amazonaws.com/instance-group-type", "operator": "NotIn", "values": ["Restricted"]
+    }  # fmt: skip
+    assert aws_node["spec"]["template"]["spec"]["containers"][0]["env"][0]["value"] == "false"
+
+    rig_dns = stored("daemonset", "kube-system", "rig-coredns")
+    assert rig_dns["kind"] == "DaemonSet"
+    assert not {"replicas", "strategy"} & set(rig_dns["spec"])
+    assert rig_dns["spec"]["updateStrategy"]["rollingUpdate"] == {"maxUnavailable": 1}
+    dns_pod = rig_dns["spec"]["template"]["spec"]
+    assert "topologySpreadConstraints" not in dns_pod
+    assert dns_pod["nodeSelector"] == {"sagemaker.amazonaws.com/instance-group-type": "Restricted"}
+    assert dns_pod["tolerations"] == [{"key": "CriticalAddonsOnly", "operator": "Exists"}, RIG_TOLERATION]
+
+    operator_pod = stored("deployment", "kubeflow", f"{RELEASE}-training-operators")["spec"]["template"]["spec"]
+    assert operator_pod["tolerations"] == [RIG_TOLERATION]
+    (preference,) = operator_pod["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert preference["preference"]["matchExpressions"][0]["operator"] == "NotIn"
+
+    efa_pod = stored("daemonset", "kube-system", f"{RELEASE}-aws-efa-k8s-device-plugin")["spec"]["template"]["spec"]
+    assert efa_pod["tolerations"][0]["key"] == "aws.amazon.com/efa"
+    assert efa_pod["tolerations"][1] == RIG_TOLERATION
+    assert efa_pod["containers"][0]["image"] == (
+        "602401143452.dkr.ecr.eu-north-1.amazonaws.com/eks/aws-efa-k8s-device-plugin:v0.5.6"
+    )
+    assert list(scratch.iterdir()) == []
+
+
+def test_rig_second_run_replaces_nothing(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    assert run(RIG, env).returncode == 0
+    objects_after_first = {p: p.read_text() for p in (stubs.dir / "objects").rglob("*.json")}
+    calls_after_first = len(stubs.calls())
+
+    second = run(RIG, env)
+
+    assert second.returncode == 0, second.stderr
+    new_calls = stubs.calls()[calls_after_first:]
+    assert not any(" replace " in call for call in new_calls), new_calls
+    assert "aws-node already adapted" in second.stdout
+    assert {p: p.read_text() for p in (stubs.dir / "objects").rglob("*.json")} == objects_after_first
+
+
+def test_rig_refuses_a_vpc_cni_without_imds_only_mode(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects(cni_version="v1.18.3-eksbuild.2"))
+
+    result = run(RIG, env)
+
+    assert result.returncode == 1
+    assert "VPC CNI v1.18.3-eksbuild.2; RIG nodes need v1.19.6 or later" in result.stderr
+    assert "aws eks update-addon --cluster-name ml-platform --addon-name vpc-cni" in result.stderr
+    assert not any(word in call for call in stubs.calls() for word in (" apply ", " replace "))
+
+
+def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
+    stubs, env, scratch, load, stored = rig_cluster
+    objects = cluster_objects()
+    del objects[("deployment", "kubeflow", f"{RELEASE}-training-operators")]
+    load(objects)
+
+    result = run(RIG, env)
+
+    assert result.returncode == 1
+    assert f"deployment kubeflow/{RELEASE}-training-operators not found" in result.stderr
+    assert "install the HyperPod dependencies Helm chart first" in result.stderr
+
+
+# ------------------------------------------------------------------------------ all scripts
+
+ALL_LIFECYCLE_SCRIPTS = [ON_CREATE, SETUP_CSI, RIG]
+SKIPPED_DIRS = {".git", ".venv", "node_modules", "cdktf.out", ".pytest_cache"}
+
+
+def repo_shell_scripts() -> list[Path]:
+    return sorted(
+        path
+        for path in REPO.rglob("*.sh")
+        if not SKIPPED_DIRS & set(path.relative_to(REPO).parts)
+    )
+
+
+@pytest.mark.parametrize("script", ALL_LIFECYCLE_SCRIPTS, ids=lambda p: p.name)
+def test_every_script_is_strict_and_answers_help(script, toolbox):
+    assert "\nset -euo pipefail\n" in script.read_text()
+    assert os.access(script, os.X_OK), f"{script.name} must be executable"
+
+    result = run(script, {"PATH": str(toolbox)}, "--help")
+
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"Usage: {script.name}")
+
+
+@pytest.mark.parametrize("script", ALL_LIFECYCLE_SCRIPTS, ids=lambda p: p.name)
+def test_every_script_refuses_unknown_arguments(script, toolbox):
+    result = run(script, {"PATH": str(toolbox)}, "--bogus")
+
+    assert result.returncode == 1
+    assert "unknown argument '--bogus'" in result.stderr
+
+
+def test_shellcheck_passes_on_every_shell_script():
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        message = "shellcheck is not installed (apt-get install shellcheck)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
+        pytest.skip(message)
+    scripts = repo_shell_scripts()
+    assert set(ALL_LIFECYCLE_SCRIPTS) <= set(scripts)
+
+    result = subprocess.run(
+        [shellcheck, "--external-sources", *map(str, scripts)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
