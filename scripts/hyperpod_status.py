@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from scripts.aws_session import NO_CREDENTIALS, NoCredentials, checked_session, client_config
 from scripts.deployment_outputs import DeploymentOutputs, OutputsError, read_outputs
 from scripts.hyperpod_kube import EksIdentity, KubeReport, collect_kube_report, find_context, kubeconfig_path
 
@@ -141,7 +142,7 @@ def _call(function: Any, target: Target, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except NoCredentialsError:
-        raise CannotCheck("no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)") from None
+        raise CannotCheck(NO_CREDENTIALS) from None
     except ClientError as err:
         error = err.response.get("Error", {})
         code, message = error.get("Code", "Error"), error.get("Message", "")
@@ -255,7 +256,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("cluster", nargs="?", help="HyperPod cluster name or ARN")
     parser.add_argument("region", nargs="?", help="AWS region of the cluster")
-    parser.add_argument("--outputs", metavar="FILE", help="read cluster and region from cdktf or terraform outputs JSON")
+    parser.add_argument(
+        "--outputs", metavar="FILE", help="read cluster and region from cdktf or terraform outputs JSON"
+    )
     parser.add_argument("--stack", help="stack to read in a cdktf outputs file with several stacks")
     parser.add_argument("--eks-cluster", help="EKS cluster name, to find its kube context")
     parser.add_argument("--kube-context", help="kube context to use (default: the one for the EKS cluster)")
@@ -277,14 +280,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
 
 def sagemaker_client(region: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.Session(region_name=region)
-    if session.get_credentials() is None:
-        raise CannotCheck("no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)")
-    timeouts = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
-    return session.client("sagemaker", config=timeouts)
+    return checked_session(region).client("sagemaker", config=client_config())
 
 
 def kube_lookup_for(args: argparse.Namespace) -> KubeLookup:
@@ -304,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = resolve_target(args)
         report = collect_status(sagemaker_client(target.region), target, kube_lookup=kube_lookup_for(args))
-    except (CannotCheck, OutputsError) as err:
+    except (CannotCheck, OutputsError, NoCredentials) as err:
         print(f"cannot check: {err}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     except KeyboardInterrupt:

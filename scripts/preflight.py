@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
 
 from modules.config import ConfigError, PlatformConfig, load_config  # noqa: E402
 from modules.config.support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, support_phase  # noqa: E402
+from scripts.aws_session import NO_CREDENTIALS, NoCredentials, checked_session, client_config  # noqa: E402
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
 
@@ -187,9 +188,13 @@ def _ec2_quota(quotas: Any, code: str) -> float:
 def _judge_vcpu_quota(check: str, ref: QuotaRef, value: float, smallest: int, largest: int) -> CheckResult:
     label = f"{ref.name} ({ref.code}) is {value:g} vCPUs"
     if value < smallest:
-        return CheckResult(Verdict.FAIL, check, f"{label}; the smallest pool type needs {smallest}: request an increase")
+        return CheckResult(
+            Verdict.FAIL, check, f"{label}; the smallest pool type needs {smallest}: request an increase"
+        )
     if value < largest:
-        return CheckResult(Verdict.WARN, check, f"{label}; the largest pool type needs {largest}, only smaller ones fit")
+        return CheckResult(
+            Verdict.WARN, check, f"{label}; the largest pool type needs {largest}, only smaller ones fit"
+        )
     return CheckResult(Verdict.PASS, check, f"{label}; fits {int(value // largest)} of the largest pool type")
 
 
@@ -206,7 +211,9 @@ def check_control_plane_azs(config: PlatformConfig, ec2: Any) -> CheckResult:
             Verdict.FAIL, check,
             f"{len(usable)} usable for the EKS control plane in {config.region}, need {MIN_CONTROL_PLANE_AZS}{skipped}",
         )
-    return CheckResult(Verdict.PASS, check, f"{len(usable)} usable for the EKS control plane: {', '.join(usable)}{skipped}")
+    return CheckResult(
+        Verdict.PASS, check, f"{len(usable)} usable for the EKS control plane: {', '.join(usable)}{skipped}"
+    )
 
 
 def check_kubernetes_support(config: PlatformConfig, today: _dt.date) -> CheckResult:
@@ -223,7 +230,8 @@ def check_kubernetes_support(config: PlatformConfig, today: _dt.date) -> CheckRe
     if phase is SupportPhase.EXTENDED:
         return CheckResult(
             Verdict.WARN, check,
-            f"{version} in extended support (billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade",
+            f"{version} in extended support (billed extra) until "
+            f"{entry.end_of_extended_support.isoformat()}; plan an upgrade",
         )
     return CheckResult(Verdict.FAIL, check, f"{version} support ended on {entry.end_of_extended_support.isoformat()}")
 
@@ -269,7 +277,7 @@ def run_preflight(config: PlatformConfig, clients: Clients, today: _dt.date) -> 
         try:
             results += check(config, clients, today)
         except NoCredentialsError:
-            raise CannotRun("no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)") from None
+            raise CannotRun(NO_CREDENTIALS) from None
         except ClientError as err:
             error = err.response.get("Error", {})
             reason = f"{err.operation_name} refused: {error.get('Code', 'Error')}: {error.get('Message', '')}"
@@ -280,13 +288,7 @@ def run_preflight(config: PlatformConfig, clients: Clients, today: _dt.date) -> 
 
 
 def aws_clients(region: str) -> Clients:
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.Session(region_name=region)
-    if session.get_credentials() is None:
-        raise CannotRun("no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)")
-    timeouts = Config(connect_timeout=5, read_timeout=20, retries={"max_attempts": 3, "mode": "standard"})
+    session, timeouts = checked_session(region), client_config()
     return Clients(
         ec2=session.client("ec2", config=timeouts),
         eks=session.client("eks", config=timeouts),
@@ -327,7 +329,7 @@ def main(
     except ConfigError as err:
         print(f"cannot run: invalid configuration: {'; '.join(map(str, err.problems))}", file=sys.stderr)
         return EXIT_CANNOT_RUN
-    except CannotRun as err:
+    except (CannotRun, NoCredentials) as err:
         print(f"cannot run: {err}", file=sys.stderr)
         return EXIT_CANNOT_RUN
     except Exception as err:  # noqa: BLE001 - an operator tool answers in one line, never a traceback

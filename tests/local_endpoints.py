@@ -172,7 +172,9 @@ def write_kubeconfig(path: Path, server_url: str, context: str = EKS_ARN) -> Pat
     return path
 
 
-def hyperpod_node(name: str, group: str, health: str = "Schedulable", deep: str = "Passed", ready: bool = True) -> dict[str, Any]:
+def hyperpod_node(
+    name: str, group: str, health: str = "Schedulable", deep: str = "Passed", ready: bool = True
+) -> dict[str, Any]:
     labels = {
         "sagemaker.amazonaws.com/compute-type": "hyperpod",
         "sagemaker.amazonaws.com/instance-group-name": group,

@@ -25,7 +25,7 @@ import pytest
 from botocore.stub import Stubber
 
 from scripts import hyperpod_status
-from scripts.hyperpod_kube import KubeReport
+from scripts.hyperpod_kube import EksIdentity, KubeReport
 from scripts.hyperpod_status import Target, collect_status, ssm_command
 from tests.local_endpoints import (  # noqa: F401 - fixtures
     EKS_ARN,
@@ -122,7 +122,8 @@ def test_json_report_is_machine_readable(aws_env: str, capsys: pytest.CaptureFix
         ("cpu-workers", 2, 2), ("gpu-workers", 1, 1)
     ]
     assert len(report["nodes"]) == 3
-    assert all(n["ssm_command"].startswith("aws ssm start-session --target sagemaker-cluster:") for n in report["nodes"])
+    ssm_prefix = "aws ssm start-session --target sagemaker-cluster:"
+    assert all(n["ssm_command"].startswith(ssm_prefix) for n in report["nodes"])
     assert report["kube"]["context"] is None
     assert "reporting the AWS side only" in report["kube"]["note"]
 
@@ -229,8 +230,13 @@ def test_degraded_group_and_paginated_nodes_with_stubber() -> None:
         stub.add_response("list_cluster_nodes", {
             "ClusterNodeSummaries": [node("i-0bbb", "DeepHealthCheckInProgress")],
         }, {"ClusterName": "training", "NextToken": "page-2"})
-        seen = []
-        report = collect_status(sagemaker, Target("training", REGION), lambda eks: seen.append(eks) or KubeReport(None, "none"))
+        seen: list[EksIdentity] = []
+
+        def no_kube(eks: EksIdentity) -> KubeReport:
+            seen.append(eks)
+            return KubeReport(context=None, note="not under test")
+
+        report = collect_status(sagemaker, Target("training", REGION), no_kube)
         stub.assert_no_pending_responses()
 
     assert [n.instance_id for n in report.nodes] == ["i-0aaa", "i-0bbb"]
@@ -244,7 +250,8 @@ def test_degraded_group_and_paginated_nodes_with_stubber() -> None:
 
 
 def test_ssm_target_uses_the_cluster_id_from_the_arn() -> None:
-    command = ssm_command("arn:aws:sagemaker:us-west-2:123456789012:cluster/2hd31rmi9mde", "workers", "i-09e7", "us-west-2")
+    arn = "arn:aws:sagemaker:us-west-2:123456789012:cluster/2hd31rmi9mde"
+    command = ssm_command(arn, "workers", "i-09e7", "us-west-2")
     assert command == "aws ssm start-session --target sagemaker-cluster:2hd31rmi9mde_workers-i-09e7 --region us-west-2"
 
 
@@ -313,7 +320,8 @@ def test_cdktf_outputs_with_several_stacks_need_stack(
 ) -> None:
     create_hyperpod_cluster(aws_env, "second", {"gpu-workers": 1})
     path = tmp_path / "outputs.json"
-    path.write_text(json.dumps({"first": _stack_outputs("first"), "second": _stack_outputs("second")}), encoding="utf-8")
+    stacks = {"first": _stack_outputs("first"), "second": _stack_outputs("second")}
+    path.write_text(json.dumps(stacks), encoding="utf-8")
 
     code, _, err = run_status(capsys, "--outputs", str(path))
     assert code == 2
@@ -330,7 +338,7 @@ def test_cdktf_outputs_with_several_stacks_need_stack(
         ("{not json", "not valid JSON (line 1"),
         ("[1, 2]", "expected a JSON object of outputs, got list"),
         ("{}", "no outputs (has the stack been deployed?)"),
-        ('{"ml-platform": {"region": "us-east-1", "cluster_name": "x"}}', "no hyperpod_cluster_name or hyperpod_cluster_arn"),
+        ('{"ml-platform": {"region": "us-east-1"}}', "no hyperpod_cluster_name or hyperpod_cluster_arn"),
         ('{"ml-platform": {"hyperpod_cluster_name": "x"}}', "output 'region' is missing or empty"),
         ('{"region": "us-east-1", "hyperpod_cluster_name": "x"}', "neither `cdktf output --outputs-file` nor"),
         ('{"region": {"value": "us-east-1", "type": "string"}}', "no hyperpod_cluster_name"),

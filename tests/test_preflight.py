@@ -122,10 +122,10 @@ def test_hyperpod_quotas_sum_groups_of_one_type_across_pages() -> None:
     ]
     quotas = offline_client("service-quotas")
     with Stubber(quotas) as stub:
-        stub.add_response("list_service_quotas", {"Quotas": [cluster_quota("ml.g5.xlarge", 3, "L-G5")], "NextToken": "n"},
-                          {"ServiceCode": "sagemaker"})
-        stub.add_response("list_service_quotas", {"Quotas": [cluster_quota("ml.p5.48xlarge", 4)]},
-                          {"ServiceCode": "sagemaker", "NextToken": "n"})
+        first_page = {"Quotas": [cluster_quota("ml.g5.xlarge", 3, "L-G5")], "NextToken": "n"}
+        stub.add_response("list_service_quotas", first_page, {"ServiceCode": "sagemaker"})
+        last_page = {"Quotas": [cluster_quota("ml.p5.48xlarge", 4)]}
+        stub.add_response("list_service_quotas", last_page, {"ServiceCode": "sagemaker", "NextToken": "n"})
         results = check_hyperpod_quotas(config(hyperpod={"instance_groups": groups}), quotas)
 
     assert [(r.verdict, r.message) for r in results] == [
@@ -138,7 +138,8 @@ def test_hyperpod_quotas_sum_groups_of_one_type_across_pages() -> None:
 def test_hyperpod_instance_type_without_a_quota_fails() -> None:
     quotas = offline_client("service-quotas")
     with Stubber(quotas) as stub:
-        stub.add_response("list_service_quotas", {"Quotas": [cluster_quota("ml.c5.large", 10)]}, {"ServiceCode": "sagemaker"})
+        page = {"Quotas": [cluster_quota("ml.c5.large", 10)]}
+        stub.add_response("list_service_quotas", page, {"ServiceCode": "sagemaker"})
         [result] = check_hyperpod_quotas(config(), quotas)
 
     assert result.verdict is Verdict.FAIL
@@ -158,7 +159,7 @@ def test_disabled_hyperpod_needs_no_quota_or_addons() -> None:
 def test_gpu_pool_spot_quota_of_zero_fails() -> None:
     quotas = offline_client("service-quotas")
     with Stubber(quotas) as stub:
-        stub.add_response("get_service_quota", ec2_quota("L-7212CCBC", 0), {"ServiceCode": "ec2", "QuotaCode": "L-7212CCBC"})
+        expect_quota(stub, "L-7212CCBC", 0)
         [result] = check_gpu_pool_quotas(config(), quotas)
 
     assert result.verdict is Verdict.FAIL
@@ -173,12 +174,9 @@ def test_gpu_pool_checks_each_family_and_capacity_type() -> None:
     with Stubber(quotas) as stub:
         expect_quota(stub, "L-DB2E81BA", 0)
         # An account that never changed the G spot quota has only the default.
-        stub.add_client_error(
-            "get_service_quota", "NoSuchResourceException", expected_params={"ServiceCode": "ec2", "QuotaCode": "L-3819A6DF"}
-        )
-        stub.add_response(
-            "get_aws_default_service_quota", ec2_quota("L-3819A6DF", 64), {"ServiceCode": "ec2", "QuotaCode": "L-3819A6DF"}
-        )
+        g_spot = {"ServiceCode": "ec2", "QuotaCode": "L-3819A6DF"}
+        stub.add_client_error("get_service_quota", "NoSuchResourceException", expected_params=g_spot)
+        stub.add_response("get_aws_default_service_quota", ec2_quota("L-3819A6DF", 64), g_spot)
         expect_quota(stub, "L-417A185B", 96)
         expect_quota(stub, "L-7212CCBC", 384)
         results = check_gpu_pool_quotas(config(karpenter={"gpu_pool": pool}), quotas)
@@ -222,10 +220,10 @@ def test_only_enabled_addons_are_checked_and_unsupported_ones_fail() -> None:
     hyperpod = {"enable_training_operator": True, "enable_task_governance": False, "enable_observability": True}
     training, observability = "amazon-sagemaker-hyperpod-training-operator", "amazon-sagemaker-hyperpod-observability"
     with Stubber(eks) as stub:
-        stub.add_response("describe_addon_versions", addon_versions(training, "1.33", "v1.2.0-eksbuild.1", "v1.1.0-eksbuild.1"),
-                          {"addonName": training, "kubernetesVersion": "1.33"})
-        stub.add_response("describe_addon_versions", addon_versions(observability, "1.33"),
-                          {"addonName": observability, "kubernetesVersion": "1.33"})
+        supported = addon_versions(training, "1.33", "v1.2.0-eksbuild.1", "v1.1.0-eksbuild.1")
+        stub.add_response("describe_addon_versions", supported, {"addonName": training, "kubernetesVersion": "1.33"})
+        none_for_133 = addon_versions(observability, "1.33")
+        stub.add_response("describe_addon_versions", none_for_133, {"addonName": observability, "kubernetesVersion": "1.33"})
         results = check_addon_versions(config(hyperpod=hyperpod), eks)
         stub.assert_no_pending_responses()
 
@@ -241,7 +239,8 @@ def test_only_enabled_addons_are_checked_and_unsupported_ones_fail() -> None:
 def _passing_stubs(quotas: Stubber, eks: Stubber) -> None:
     quotas.add_response("list_service_quotas", {"Quotas": [cluster_quota("ml.g5.xlarge", 8)]})
     quotas.add_response("get_service_quota", ec2_quota("L-7212CCBC", 384))
-    eks.add_response("describe_addon_versions", addon_versions("amazon-sagemaker-hyperpod-training-operator", "1.33", "v1.2.0"))
+    training = addon_versions("amazon-sagemaker-hyperpod-training-operator", "1.33", "v1.2.0")
+    eks.add_response("describe_addon_versions", training)
 
 
 def test_main_passes_with_moto_zones_and_stubbed_quotas(aws_env: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -277,7 +276,9 @@ def test_main_fails_and_reports_refused_calls(aws_env: str, capsys: pytest.Captu
     assert failures[0] == "could not check (ListServiceQuotas refused: AccessDeniedException: not authorized)"
 
 
-def test_invalid_configuration_cannot_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_invalid_configuration_cannot_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "platform.yaml"
     bad.write_text("kubernetes_version: 1.33\n", encoding="utf-8")
     monkeypatch.setenv("HYPERPOD_EKS_CONFIG", str(bad))
