@@ -26,6 +26,7 @@ EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CANNOT_CHECK = 0, 1, 2
 HEALTHY_CLUSTER_STATUS = "InService"
 HEALTHY_GROUP_STATUS = "InService"
 HEALTHY_NODE_STATUS = "Running"
+NOT_REPORTED = "-"  # older API responses carry no instance-group Status
 NOT_FOUND_MARKERS = ("could not find", "not found", "does not exist")
 
 
@@ -93,7 +94,7 @@ def aws_problems(status: str, failure: str, groups: list[InstanceGroup], nodes: 
     if status != HEALTHY_CLUSTER_STATUS:
         found.append(f"cluster is {status}" + (f": {failure}" if failure else ""))
     for group in groups:
-        if group.status not in (HEALTHY_GROUP_STATUS, "-"):
+        if group.status not in (HEALTHY_GROUP_STATUS, NOT_REPORTED):
             found.append(f"instance group {group.name} is {group.status}")
         if group.current_count < group.target_count:
             found.append(f"instance group {group.name} has {group.current_count} of {group.target_count} instances")
@@ -157,7 +158,7 @@ def _instance_group(group: dict[str, Any]) -> InstanceGroup:
     return InstanceGroup(
         name=group.get("InstanceGroupName", "-"),
         instance_type=group.get("InstanceType", "-"),
-        status=group.get("Status", "-"),
+        status=group.get("Status", NOT_REPORTED),
         current_count=int(group.get("CurrentCount", 0)),
         target_count=int(group.get("TargetCount", 0)),
     )
