@@ -203,9 +203,17 @@ def test_unreachable_kubernetes_api_is_noted_not_fatal(
     assert f"Kubernetes: not checked: Kubernetes API unreachable via context {EKS_ARN}" in out
 
 
+def stubbed_sagemaker() -> Any:
+    # Stubber answers before anything is sent; the loopback endpoint makes sure of it if one ever were.
+    return boto3.client(
+        "sagemaker", region_name=REGION, endpoint_url="http://127.0.0.1:1",
+        aws_access_key_id="x", aws_secret_access_key="x",
+    )
+
+
 def test_degraded_group_and_paginated_nodes_with_stubber() -> None:
     """moto repeats its NextToken and omits group Status: Stubber checks both against the API model."""
-    sagemaker = boto3.client("sagemaker", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    sagemaker = stubbed_sagemaker()
     arn = "arn:aws:sagemaker:us-east-1:123456789012:cluster/a1b2c3d4e5f6"
     launched = _dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=_dt.timezone.utc)
 
@@ -264,6 +272,18 @@ def test_missing_cluster_cannot_be_checked(aws_env: str, capsys: pytest.CaptureF
     assert code == 2
     assert out == ""
     assert_one_line_reason(err, "HyperPod cluster absent not found in us-east-1")
+
+
+def test_refused_call_cannot_be_checked() -> None:
+    sagemaker = stubbed_sagemaker()
+    with Stubber(sagemaker) as stub:
+        stub.add_client_error("describe_cluster", "AccessDeniedException", "not authorized to perform sagemaker:DescribeCluster")
+        with pytest.raises(hyperpod_status.CannotCheck) as refused:
+            collect_status(sagemaker, Target("training", REGION), lambda eks: pytest.fail("no Kubernetes lookup"))
+
+    assert str(refused.value) == (
+        "AWS refused DescribeCluster: AccessDeniedException: not authorized to perform sagemaker:DescribeCluster"
+    )
 
 
 def test_no_credentials_cannot_be_checked(
