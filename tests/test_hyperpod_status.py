@@ -277,7 +277,8 @@ def test_missing_cluster_cannot_be_checked(aws_env: str, capsys: pytest.CaptureF
 def test_refused_call_cannot_be_checked() -> None:
     sagemaker = stubbed_sagemaker()
     with Stubber(sagemaker) as stub:
-        stub.add_client_error("describe_cluster", "AccessDeniedException", "not authorized to perform sagemaker:DescribeCluster")
+        denied = "not authorized to perform sagemaker:DescribeCluster"
+        stub.add_client_error("describe_cluster", "AccessDeniedException", denied)
         with pytest.raises(hyperpod_status.CannotCheck) as refused:
             collect_status(sagemaker, Target("training", REGION), lambda eks: pytest.fail("no Kubernetes lookup"))
 
