@@ -17,6 +17,7 @@ from modules.core.aws_context import AwsContext
 from modules.core.refs import splat
 from modules.core.stack import ReadableStack
 from modules.eks import ClusterAccess, Eks, EksProps
+from modules.karpenter import Karpenter, KarpenterProps
 from modules.network import Network, NetworkProps
 
 
@@ -43,6 +44,14 @@ class PlatformStack(ReadableStack):
             ),
         )
         ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)
+        # In-cluster controllers start once the system nodes run and cluster DNS answers.
+        cluster_ready = [eks.system_nodes.node_group, *eks.addons.after_nodes]
+        Karpenter(
+            self,
+            "karpenter",
+            aws=aws,
+            props=KarpenterProps(config=config, cluster=eks.cluster, cluster_ready=cluster_ready),
+        )
 
         cluster = eks.cluster
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")
