@@ -41,7 +41,7 @@ def test_synth_is_byte_identical_in_any_directory(two_synths):
 def test_synth_prints_a_summary(two_synths):
     (_, result), _ = two_synths
     assert "Synthesized stack 'ml-platform'" in result.stdout
-    for subsystem in ("network", "eks", "karpenter"):
+    for subsystem in ("network", "eks", "karpenter", "load_balancer_controller"):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
         assert output in result.stdout

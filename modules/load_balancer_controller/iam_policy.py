@@ -1,0 +1,175 @@
+"""The AWS Load Balancer Controller's IAM policy, as published for the release below
+(docs/install/iam_policy.json of kubernetes-sigs/aws-load-balancer-controller), kept here as
+data. When CONTROLLER_RELEASE changes, compare this file with that release's policy.
+
+The controller creates load balancers, target groups and security groups it tags with
+``elbv2.k8s.aws/cluster``; every write beyond creation is conditioned on that tag. Describe
+calls, and the create calls that the tag conditions guard, cannot be scoped to resource ARNs.
+"""
+
+from __future__ import annotations
+
+from modules.core.iam import Statement
+
+CONTROLLER_RELEASE = "v2.14.1"
+CHART_VERSION = "1.14.1"  # eks-charts aws-load-balancer-controller, app version v2.14.1
+
+CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+TAGGED = {"Null": {f"aws:ResourceTag/{CLUSTER_TAG}": "false"}}
+TAG_REQUESTED = {"Null": {f"aws:RequestTag/{CLUSTER_TAG}": "false"}}
+TAG_KEPT = {"Null": {f"aws:RequestTag/{CLUSTER_TAG}": "true", f"aws:ResourceTag/{CLUSTER_TAG}": "false"}}
+
+DESCRIBE_ACTIONS = (
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAddresses",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeInternetGateways",
+    "ec2:DescribeVpcs",
+    "ec2:DescribeVpcPeeringConnections",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeInstances",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeTags",
+    "ec2:GetCoipPoolUsage",
+    "ec2:DescribeCoipPools",
+    "ec2:GetSecurityGroupsForVpc",
+    "ec2:DescribeIpamPools",
+    "ec2:DescribeRouteTables",
+    "elasticloadbalancing:DescribeLoadBalancers",
+    "elasticloadbalancing:DescribeLoadBalancerAttributes",
+    "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeListenerCertificates",
+    "elasticloadbalancing:DescribeSSLPolicies",
+    "elasticloadbalancing:DescribeRules",
+    "elasticloadbalancing:DescribeTargetGroups",
+    "elasticloadbalancing:DescribeTargetGroupAttributes",
+    "elasticloadbalancing:DescribeTargetHealth",
+    "elasticloadbalancing:DescribeTags",
+    "elasticloadbalancing:DescribeTrustStores",
+    "elasticloadbalancing:DescribeListenerAttributes",
+    "elasticloadbalancing:DescribeCapacityReservation",
+)
+
+INTEGRATION_ACTIONS = (
+    "cognito-idp:DescribeUserPoolClient",
+    "acm:ListCertificates",
+    "acm:DescribeCertificate",
+    "iam:ListServerCertificates",
+    "iam:GetServerCertificate",
+    "waf-regional:GetWebACL",
+    "waf-regional:GetWebACLForResource",
+    "waf-regional:AssociateWebACL",
+    "waf-regional:DisassociateWebACL",
+    "wafv2:GetWebACL",
+    "wafv2:GetWebACLForResource",
+    "wafv2:AssociateWebACL",
+    "wafv2:DisassociateWebACL",
+    "shield:GetSubscriptionState",
+    "shield:DescribeProtection",
+    "shield:CreateProtection",
+    "shield:DeleteProtection",
+)
+
+TAGGED_LOAD_BALANCER_ACTIONS = (
+    "elasticloadbalancing:ModifyLoadBalancerAttributes",
+    "elasticloadbalancing:SetIpAddressType",
+    "elasticloadbalancing:SetSecurityGroups",
+    "elasticloadbalancing:SetSubnets",
+    "elasticloadbalancing:DeleteLoadBalancer",
+    "elasticloadbalancing:ModifyTargetGroup",
+    "elasticloadbalancing:ModifyTargetGroupAttributes",
+    "elasticloadbalancing:DeleteTargetGroup",
+    "elasticloadbalancing:ModifyListenerAttributes",
+    "elasticloadbalancing:ModifyCapacityReservation",
+    "elasticloadbalancing:ModifyIpPools",
+)
+
+LISTENER_ACTIONS = (
+    "elasticloadbalancing:SetWebAcl",
+    "elasticloadbalancing:ModifyListener",
+    "elasticloadbalancing:AddListenerCertificates",
+    "elasticloadbalancing:RemoveListenerCertificates",
+    "elasticloadbalancing:ModifyRule",
+    "elasticloadbalancing:SetRulePriorities",
+)
+
+
+def controller_statements(partition: str) -> tuple[Statement, ...]:
+    def elb(*resources: str) -> tuple[str, ...]:
+        return tuple(f"arn:{partition}:elasticloadbalancing:*:*:{resource}" for resource in resources)
+
+    security_groups = (f"arn:{partition}:ec2:*:*:security-group/*",)
+    load_balancers = elb("targetgroup/*/*", "loadbalancer/net/*/*", "loadbalancer/app/*/*")
+    return (
+        Statement(
+            "CreateElbServiceLinkedRole",
+            ("iam:CreateServiceLinkedRole",),
+            ("*",),
+            conditions={"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        ),
+        Statement("Describe", DESCRIBE_ACTIONS, ("*",)),
+        Statement("CertificatesWafShieldCognito", INTEGRATION_ACTIONS, ("*",)),
+        Statement(
+            "ManageSecurityGroupIngress",
+            ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"),
+            ("*",),
+        ),
+        Statement("CreateSecurityGroups", ("ec2:CreateSecurityGroup",), ("*",)),
+        Statement(
+            "TagSecurityGroupsOnCreation",
+            ("ec2:CreateTags",),
+            security_groups,
+            conditions={"StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"}, **TAG_REQUESTED},
+        ),
+        Statement("RetagOwnSecurityGroups", ("ec2:CreateTags", "ec2:DeleteTags"), security_groups, conditions=TAG_KEPT),
+        Statement(
+            "ManageOwnSecurityGroups",
+            ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"),
+            ("*",),
+            conditions=TAGGED,
+        ),
+        Statement(
+            "CreateTaggedLoadBalancers",
+            ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"),
+            ("*",),
+            conditions=TAG_REQUESTED,
+        ),
+        Statement(
+            "ManageListenersAndRules",
+            (
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+            ),
+            ("*",),
+        ),
+        Statement(
+            "RetagOwnLoadBalancers",
+            ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"),
+            load_balancers,
+            conditions=TAG_KEPT,
+        ),
+        Statement(
+            "TagListenersAndRules",
+            ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"),
+            elb("listener/net/*/*/*", "listener/app/*/*/*", "listener-rule/net/*/*/*", "listener-rule/app/*/*/*"),
+        ),
+        Statement("ManageOwnLoadBalancers", TAGGED_LOAD_BALANCER_ACTIONS, ("*",), conditions=TAGGED),
+        Statement(
+            "TagLoadBalancersOnCreation",
+            ("elasticloadbalancing:AddTags",),
+            load_balancers,
+            conditions={
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                **TAG_REQUESTED,
+            },
+        ),
+        Statement(
+            "RegisterTargets",
+            ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"),
+            elb("targetgroup/*/*"),
+        ),
+        Statement("ManageListenerSettings", LISTENER_ACTIONS, ("*",)),
+    )
