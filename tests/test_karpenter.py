@@ -233,7 +233,9 @@ def test_controller_waits_for_nodes_dns_permissions_and_queue(controller_release
 
 def test_node_pools_chart_is_installed_after_karpenter_from_the_repo(stack):
     release = resource(stack, *NODE_POOLS_RELEASE)
-    assert "helm_release.karpenter_release" in release["depends_on"]
+    assert {"helm_release.karpenter_release", "aws_eks_node_group.eks_system_nodes_node_group"} <= set(
+        release["depends_on"]
+    )
     assert "aws_eks_access_entry.karpenter_node_access_entry" in release["depends_on"]
     chart = release["chart"]
     assert not chart.startswith("/"), "no absolute path in the synthesized JSON"

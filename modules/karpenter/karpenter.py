@@ -66,5 +66,5 @@ class Karpenter(Construct):
             self,
             "node_pools",
             pools=self.pools,
-            depends_on=[self.controller.release, *self.node_role.grants],
+            depends_on=[*props.cluster_ready, self.controller.release, *self.node_role.grants],
         )

@@ -85,6 +85,15 @@ TAGGED_LOAD_BALANCER_ACTIONS = (
     "elasticloadbalancing:ModifyIpPools",
 )
 
+CREATE_ACTIONS = ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup")
+
+LISTENER_AND_RULE_ACTIONS = (
+    "elasticloadbalancing:CreateListener",
+    "elasticloadbalancing:DeleteListener",
+    "elasticloadbalancing:CreateRule",
+    "elasticloadbalancing:DeleteRule",
+)
+
 LISTENER_ACTIONS = (
     "elasticloadbalancing:SetWebAcl",
     "elasticloadbalancing:ModifyListener",
@@ -96,11 +105,14 @@ LISTENER_ACTIONS = (
 
 
 def controller_statements(partition: str) -> tuple[Statement, ...]:
-    def elb(*resources: str) -> tuple[str, ...]:
-        return tuple(f"arn:{partition}:elasticloadbalancing:*:*:{resource}" for resource in resources)
+    return (
+        *_read_statements(),
+        *_security_group_statements(partition),
+        *_load_balancer_statements(partition),
+    )
 
-    security_groups = (f"arn:{partition}:ec2:*:*:security-group/*",)
-    load_balancers = elb("targetgroup/*/*", "loadbalancer/net/*/*", "loadbalancer/app/*/*")
+
+def _read_statements() -> tuple[Statement, ...]:
     return (
         Statement(
             "CreateElbServiceLinkedRole",
@@ -110,6 +122,12 @@ def controller_statements(partition: str) -> tuple[Statement, ...]:
         ),
         Statement("Describe", DESCRIBE_ACTIONS, ("*",)),
         Statement("CertificatesWafShieldCognito", INTEGRATION_ACTIONS, ("*",)),
+    )
+
+
+def _security_group_statements(partition: str) -> tuple[Statement, ...]:
+    security_groups = (f"arn:{partition}:ec2:*:*:security-group/*",)
+    return (
         Statement(
             "ManageSecurityGroupIngress",
             ("ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"),
@@ -129,22 +147,17 @@ def controller_statements(partition: str) -> tuple[Statement, ...]:
             ("*",),
             conditions=TAGGED,
         ),
-        Statement(
-            "CreateTaggedLoadBalancers",
-            ("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"),
-            ("*",),
-            conditions=TAG_REQUESTED,
-        ),
-        Statement(
-            "ManageListenersAndRules",
-            (
-                "elasticloadbalancing:CreateListener",
-                "elasticloadbalancing:DeleteListener",
-                "elasticloadbalancing:CreateRule",
-                "elasticloadbalancing:DeleteRule",
-            ),
-            ("*",),
-        ),
+    )
+
+
+def _load_balancer_statements(partition: str) -> tuple[Statement, ...]:
+    def elb(*resources: str) -> tuple[str, ...]:
+        return tuple(f"arn:{partition}:elasticloadbalancing:*:*:{resource}" for resource in resources)
+
+    load_balancers = elb("targetgroup/*/*", "loadbalancer/net/*/*", "loadbalancer/app/*/*")
+    return (
+        Statement("CreateTaggedLoadBalancers", CREATE_ACTIONS, ("*",), conditions=TAG_REQUESTED),
+        Statement("ManageListenersAndRules", LISTENER_AND_RULE_ACTIONS, ("*",)),
         Statement(
             "RetagOwnLoadBalancers",
             ("elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"),
