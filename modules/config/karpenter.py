@@ -90,7 +90,10 @@ class DisruptionConfig(Section):
     consolidation_policy: ConsolidationPolicy
     consolidate_after: str
 
-    _duration = field_validator("consolidate_after")(lambda cls, v: check_duration(v))
+    @field_validator("consolidate_after")
+    @classmethod
+    def _is_a_duration(cls, value: str) -> str:
+        return check_duration(value)
 
 
 class DefaultPoolConfig(Section):
@@ -109,7 +112,10 @@ class DefaultPoolConfig(Section):
     data_volume_gb: int = Field(default=100, ge=20, le=16000)
     soci: SociParallelPullConfig = SociParallelPullConfig()
 
-    _duration = field_validator("expire_after")(lambda cls, v: check_duration(v))
+    @field_validator("expire_after")
+    @classmethod
+    def _is_a_duration(cls, value: str) -> str:
+        return check_duration(value)
 
     @model_validator(mode="after")
     def _vcpu_range_is_ordered(self) -> "DefaultPoolConfig":
@@ -130,7 +136,10 @@ class GpuPoolConfig(Section):
     data_volume_gb: int = Field(default=100, ge=20, le=16000)
     soci: GpuSociParallelPullConfig = GpuSociParallelPullConfig()
 
-    _duration = field_validator("expire_after")(lambda cls, v: check_duration(v))
+    @field_validator("expire_after")
+    @classmethod
+    def _is_a_duration(cls, value: str) -> str:
+        return check_duration(value)
 
     @field_validator("instance_types")
     @classmethod
