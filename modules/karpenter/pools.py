@@ -57,11 +57,11 @@ def gpu_user_data(config: GpuPoolConfig) -> BottlerocketUserData:
     # p5.48xlarge carries 8 x 3.84 TB of NVMe instance store. Images of tens of GB, the SOCI
     # layer store and pod scratch space belong there, not on EBS. Bottlerocket's own
     # bootstrap commands do it (RAID0 the disks, bind the directories) instead of
-    # `instanceStorePolicy: RAID0`, because Karpenter's generated commands bind only
-    # containerd, kubelet and pod logs, leaving the SOCI store on EBS, and Karpenter refuses
-    # to boot nodes whose user data repeats those commands next to RAID0. The cost: Karpenter
-    # sizes ephemeral-storage from the EBS volume when choosing instances, which matters only
-    # to pods that request more ephemeral storage than that volume holds.
+    # `instanceStorePolicy: RAID0`, because the commands Karpenter generates for RAID0 bind
+    # only containerd, kubelet and pod logs, leaving the SOCI store (/var/lib/soci-snapshotter)
+    # on EBS, and a node whose user data repeats those commands next to RAID0 fails to boot.
+    # The cost: Karpenter sizes ephemeral-storage from the EBS data volume when it chooses
+    # an instance, which matters only to pods requesting more than that volume holds.
     return BottlerocketUserData(SociParallelPull.from_config(config.soci), (ephemeral_storage_on_instance_store(),))
 
 
