@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.tf import policy_of, ref, resource, resources
+from tests.tf import policy_of, ref, resource, resources, size_when_applied
 
 REPO = Path(__file__).resolve().parent.parent
 STACK_DIR = REPO / "cdktf.out" / "stacks" / "ml-platform"
@@ -25,23 +24,6 @@ NODE_POOLS_RELEASE = ("helm_release", "karpenter_node_pools")
 
 def statements(policy_expression: str) -> dict[str, dict]:
     return {s["Sid"]: s for s in policy_of(policy_expression)["Statement"]}
-
-
-# Longest values the references resolve to: partition (aws-iso-b), account ID, DNS suffix
-# (amazonaws.com.cn), and any ARN of this stack's resources.
-RESOLVED_LENGTH = {".partition}": 9, ".account_id}": 12, ".dns_suffix}": 16}
-ARN_LENGTH = 128
-
-
-def size_when_applied(policy_expression: str) -> int:
-    """Characters IAM counts (whitespace excluded) once the references are resolved."""
-    text = json.dumps(policy_of(policy_expression), separators=(",", ":"))
-
-    def resolved(match: re.Match) -> str:
-        reference = match.group(0)
-        return "x" * next((n for end, n in RESOLVED_LENGTH.items() if reference.endswith(end)), ARN_LENGTH)
-
-    return len(re.sub(r"\$\{[^}]+\}", resolved, text))
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 from modules.load_balancer_controller.iam_policy import CHART_VERSION, CONTROLLER_RELEASE
-from tests.test_karpenter import size_when_applied
-from tests.tf import policy_of, ref, resource
+from tests.tf import policy_of, ref, resource, size_when_applied
 
 ROLE = ("aws_iam_role", "load_balancer_controller_identity_role")
 POLICY = ("aws_iam_role_policy", "load_balancer_controller_identity_role_policy_load_balancer_controller")
