@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modules.cli import run
-from modules.config import CONFIG_ENV_VAR, ConfigError, parse_config
+from modules.config import ConfigError, parse_config
+from tests.test_config import test_bad_input_exits_2_naming_the_key as exits_2_naming_the_key
 
 
 def test_defaults():
@@ -73,19 +73,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_karpenter_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
-    config_file = tmp_path / "platform.yaml"
-    config_file.write_text(text)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
-
-    def must_not_synthesize(app, config):
-        raise AssertionError("an invalid configuration reached synthesis")
-
-    with pytest.raises(SystemExit) as exit_info:
-        run(must_not_synthesize)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert f"  - {key}:" in err and hint in err, err
+    exits_2_naming_the_key(case, text, f"  - {key}:", hint, tmp_path, monkeypatch, capsys)
 
 
 def test_all_limits_are_checked_against_the_gpu_shape():

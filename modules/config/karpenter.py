@@ -96,7 +96,19 @@ class DisruptionConfig(Section):
         return check_duration(value)
 
 
-class DefaultPoolConfig(Section):
+class PoolConfig(Section):
+    """What every pool has: node lifetime and the EBS data volume of its nodes."""
+
+    expire_after: str = Field(default="720h", description="Nodes are replaced after this age.")
+    data_volume_gb: int = Field(default=100, ge=20, le=16000, description="Bottlerocket data volume (GiB).")
+
+    @field_validator("expire_after")
+    @classmethod
+    def _is_a_duration(cls, value: str) -> str:
+        return check_duration(value)
+
+
+class DefaultPoolConfig(PoolConfig):
     """General-purpose nodes for everything that is not a GPU workload."""
 
     instance_categories: list[Literal["c", "m", "r"]] = Field(default=["c", "m", "r"], min_length=1)
@@ -108,14 +120,7 @@ class DefaultPoolConfig(Section):
     disruption: DisruptionConfig = DisruptionConfig(
         consolidation_policy="WhenEmptyOrUnderutilized", consolidate_after="1m"
     )
-    expire_after: str = Field(default="720h", description="Nodes are replaced after this age.")
-    data_volume_gb: int = Field(default=100, ge=20, le=16000)
     soci: SociParallelPullConfig = SociParallelPullConfig()
-
-    @field_validator("expire_after")
-    @classmethod
-    def _is_a_duration(cls, value: str) -> str:
-        return check_duration(value)
 
     @model_validator(mode="after")
     def _vcpu_range_is_ordered(self) -> "DefaultPoolConfig":
@@ -124,7 +129,7 @@ class DefaultPoolConfig(Section):
         return self
 
 
-class GpuPoolConfig(Section):
+class GpuPoolConfig(PoolConfig):
     """GPU nodes (H100 by default), tainted so that only GPU workloads land there."""
 
     instance_types: list[str] = Field(default=["p5.48xlarge"], min_length=1)
@@ -132,14 +137,7 @@ class GpuPoolConfig(Section):
     limits: GpuPoolLimits = GpuPoolLimits(cpu=192, memory_gi=2048, gpus=8)
     # Training jobs are not moved to pack nodes tighter: only empty nodes are removed.
     disruption: DisruptionConfig = DisruptionConfig(consolidation_policy="WhenEmpty", consolidate_after="10m")
-    expire_after: str = Field(default="720h", description="Nodes are replaced after this age.")
-    data_volume_gb: int = Field(default=100, ge=20, le=16000)
     soci: GpuSociParallelPullConfig = GpuSociParallelPullConfig()
-
-    @field_validator("expire_after")
-    @classmethod
-    def _is_a_duration(cls, value: str) -> str:
-        return check_duration(value)
 
     @field_validator("instance_types")
     @classmethod
