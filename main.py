@@ -21,6 +21,8 @@ from modules.core.refs import splat
 from modules.core.stack import ReadableStack
 from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers
 from modules.eks import ClusterAccess, Eks, EksProps
+from modules.karpenter import Karpenter, KarpenterProps
+from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
 from modules.network import Network, NetworkProps
 
 
@@ -46,6 +48,28 @@ class PlatformStack(ReadableStack):
             ),
         )
         ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)
+        # In-cluster controllers start once the system nodes run and cluster DNS answers.
+        cluster_ready = [eks.system_nodes.node_group, *eks.addons.after_nodes]
+        karpenter = Karpenter(
+            self,
+            "karpenter",
+            aws=aws,
+            props=KarpenterProps(config=config, cluster=eks.cluster, cluster_ready=cluster_ready),
+        )
+        LoadBalancerController(
+            self,
+            "load_balancer_controller",
+            aws=aws,
+            props=LoadBalancerControllerProps(
+                cluster_name=config.cluster_name,
+                cluster_name_ref=eks.cluster.name,
+                region=config.region,
+                vpc_id=network.vpc.id,
+                # Its Service webhook must not be half-installed while Karpenter's chart
+                # creates Services, so it comes second.
+                depends_on=[*cluster_ready, karpenter.controller.release],
+            ),
+        )
 
         cluster = eks.cluster
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")

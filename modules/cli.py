@@ -102,8 +102,9 @@ def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -
     print(f"  output: {os.path.relpath(stack_dir)}/cdk.tf.json")
     counts = resource_counts(stack)
     print(f"  resource blocks: {sum(counts.values())} (per-AZ blocks use count)")
+    width = max([12, *map(len, counts)])
     for subsystem, count in sorted(counts.items()):
-        print(f"    {subsystem:<12} {count}")
+        print(f"    {subsystem:<{width}} {count}")
     print("  outputs:")
     for name, output in sorted(synthesized.get("output", {}).items()):
         print(f"    {name:<20} {output.get('description', '')}")

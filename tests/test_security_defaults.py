@@ -30,6 +30,10 @@ UNSCOPABLE_ACTION_PREFIXES = (
     "ecr:GetAuthorizationToken",
     "sts:GetCallerIdentity",
     "elasticloadbalancing:Describe",
+    "ec2:GetCoipPoolUsage",
+    "ec2:GetSecurityGroupsForVpc",
+    # The load balancer controller attaches certificates, WAF ACLs and Shield protection that
+    # application teams name per Ingress: the platform cannot know their ARNs.
     "acm:ListCertificates",
     "acm:DescribeCertificate",
     "waf-regional:",

@@ -1,0 +1,70 @@
+"""Karpenter: controller identity, node role, interruption queue, the controller release and
+the node classes and pools it manages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
+from constructs import Construct
+
+from modules.config.platform import PlatformConfig
+from modules.core.aws_context import AwsContext
+
+from .controller_policy import ControllerScope
+from .controller_release import ControllerRelease, ControllerReleaseProps
+from .controller_role import ControllerRole
+from .interruption_queue import InterruptionQueue
+from .node_pools_release import NodePoolsRelease
+from .node_role import NodeRole
+from .pools import Pools, platform_pools
+
+
+@dataclass(frozen=True)
+class KarpenterProps:
+    config: PlatformConfig
+    cluster: EksCluster
+    cluster_ready: list[ITerraformDependable]
+    """What must run before the controller can: the system node group and CoreDNS."""
+
+
+class Karpenter(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: KarpenterProps):
+        super().__init__(scope, construct_id)
+        config = props.config
+        name = config.cluster_name
+        self.node_role = NodeRole(self, "node", aws=aws, name=name, cluster_name=props.cluster.name)
+        self.interruption_queue = InterruptionQueue(self, "interruption", aws=aws, name=name)
+        self.controller_role = ControllerRole(
+            self,
+            "controller",
+            aws=aws,
+            controller=ControllerScope(
+                cluster_name=name, node_role_arn=self.node_role.arn, queue_arn=self.interruption_queue.arn
+            ),
+            cluster_name_ref=props.cluster.name,
+        )
+        self.controller = ControllerRelease(
+            self,
+            "release",
+            props=ControllerReleaseProps(
+                cluster_name=name,
+                cluster_endpoint=props.cluster.endpoint,
+                interruption_queue_name=self.interruption_queue.queue_name,
+                chart_version=config.karpenter.chart_version,
+                replicas=config.karpenter.controller_replicas,
+                depends_on=[
+                    *props.cluster_ready,
+                    *self.controller_role.grants,
+                    self.interruption_queue.policy,
+                ],
+            ),
+        )
+        self.pools: Pools = platform_pools(config.karpenter, name, self.node_role.role_name, config.tags)
+        self.node_pools = NodePoolsRelease(
+            self,
+            "node_pools",
+            pools=self.pools,
+            depends_on=[*props.cluster_ready, self.controller.release, *self.node_role.grants],
+        )

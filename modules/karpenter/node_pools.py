@@ -1,0 +1,68 @@
+"""NodePools (karpenter.sh/v1): which instances Karpenter may launch for which pods."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from modules.config.karpenter import DisruptionConfig
+
+API_VERSION = "karpenter.sh/v1"
+KIND = "NodePool"
+POOL_LABEL = "ml-platform/pool"
+
+
+@dataclass(frozen=True)
+class Requirement:
+    key: str
+    operator: str
+    values: tuple[str, ...] = ()
+
+    def manifest(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"key": self.key, "operator": self.operator}
+        if self.values:
+            body["values"] = list(self.values)
+        return body
+
+
+@dataclass(frozen=True)
+class Taint:
+    key: str
+    value: str
+    effect: str
+
+    def manifest(self) -> dict[str, str]:
+        return {"key": self.key, "value": self.value, "effect": self.effect}
+
+
+@dataclass(frozen=True)
+class NodePool:
+    name: str
+    node_class: str
+    requirements: tuple[Requirement, ...]
+    limits: dict[str, str]
+    disruption: DisruptionConfig
+    expire_after: str
+    taints: tuple[Taint, ...] = ()
+
+    def manifest(self) -> dict[str, Any]:
+        template_spec: dict[str, Any] = {
+            "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": self.node_class},
+            "requirements": [requirement.manifest() for requirement in self.requirements],
+            "expireAfter": self.expire_after,
+        }
+        if self.taints:
+            template_spec["taints"] = [taint.manifest() for taint in self.taints]
+        return {
+            "apiVersion": API_VERSION,
+            "kind": KIND,
+            "metadata": {"name": self.name},
+            "spec": {
+                "template": {"metadata": {"labels": {POOL_LABEL: self.name}}, "spec": template_spec},
+                "limits": self.limits,
+                "disruption": {
+                    "consolidationPolicy": self.disruption.consolidation_policy,
+                    "consolidateAfter": self.disruption.consolidate_after,
+                },
+            },
+        }
