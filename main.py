@@ -17,6 +17,7 @@ from modules.core.aws_context import AwsContext
 from modules.core.refs import splat
 from modules.core.stack import ReadableStack
 from modules.eks import ClusterAccess, Eks, EksProps
+from modules.hyperpod import HyperPodProps, add_hyperpod
 from modules.network import Network, NetworkProps
 
 
@@ -43,6 +44,20 @@ class PlatformStack(ReadableStack):
             ),
         )
         ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)
+        add_hyperpod(
+            self,
+            "hyperpod",
+            aws=aws,
+            props=HyperPodProps(
+                config=config,
+                vpc_id=network.vpc.id,
+                private_subnet_ids=network.private_subnet_ids,
+                private_subnet_zones=splat(network.private_subnets, "availability_zone"),
+                eks_cluster=eks.cluster,
+                eks_node_security_group_id=eks.node_security_group_id,
+                eks_ready=eks.addons.after_nodes,
+            ),
+        )
 
         cluster = eks.cluster
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")
