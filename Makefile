@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: setup synth test snapshot-update clean
+.PHONY: setup synth test snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ test: $(STAMP)
 ## Regenerate the stack snapshot after an intended change; review the diff before committing.
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
+
+## Regenerate the documents generated from code (the HyperPod instance type table).
+docs: $(STAMP)
+	$(PY) -c "from modules.config.hyperpod_instance_types import render_markdown as r; print(r(), end='')" \
+		> docs/hyperpod-instance-types.md
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache

@@ -82,8 +82,7 @@ def test_instance_type_table_is_the_single_source():
 
 def test_docs_table_is_generated_from_the_data():
     assert DOCS_TABLE.read_text() == render_markdown(), (
-        "docs/hyperpod-instance-types.md is stale: python -m modules.config.hyperpod_instance_types "
-        "> docs/hyperpod-instance-types.md"
+        "docs/hyperpod-instance-types.md is stale: run make docs"
     )
     for family in FAMILIES:
         assert f"| `{family.family}` |" in DOCS_TABLE.read_text()

@@ -178,7 +178,8 @@ class HyperPodConfig(Section):
         description="Continuous provisions nodes as capacity appears; null keeps HyperPod's standard mode.",
     )
     install_helm_dependencies: bool = Field(
-        default=True, description="Install the HyperPod dependencies chart (fetch it first: scripts/fetch-hyperpod-chart.sh)."
+        default=True,
+        description="Install the HyperPod dependencies chart (fetch it first: scripts/fetch-hyperpod-chart.sh).",
     )
     helm_subcharts: HelmSubchartsConfig = HelmSubchartsConfig()
     enable_training_operator: bool = Field(default=True, description="HyperPod training operator add-on.")
