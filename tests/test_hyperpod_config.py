@@ -177,3 +177,16 @@ def test_every_hyperpod_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as error:
         parse({"cluster_name": "bad name", "node_recovery": "Never"})
     assert [p.path for p in error.value.problems] == ["hyperpod.cluster_name", "hyperpod.node_recovery"]
+
+
+def test_readme_example_is_a_valid_configuration():
+    import re
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## SageMaker HyperPod", 1)[1]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    hyperpod = parse_config(example, today=TODAY).hyperpod
+    assert hyperpod.instance_groups[0].availability_zone == "us-west-2a"
+    assert hyperpod.instance_groups[0].taints[0].effect == "NoSchedule"
