@@ -363,6 +363,40 @@ def test_fetch_script_pins_a_commit():
     assert ".cache/" in (REPO / ".gitignore").read_text().split()
 
 
+FAKE_TOOL = """#!/usr/bin/env bash
+echo "$(basename "$0") $*" >> "$TOOL_LOG"
+case "$*" in
+  *"rev-parse HEAD"*) exit 1 ;;
+  *checkout*) mkdir -p "$2/helm_chart/HyperPodHelmChart" && touch "$2/helm_chart/HyperPodHelmChart/Chart.yaml" ;;
+esac
+"""
+
+
+def test_fetch_script_checks_out_the_pinned_commit_then_updates_dependencies(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    repo, tools = tmp_path / "repo", tmp_path / "bin"
+    (repo / "scripts").mkdir(parents=True)
+    tools.mkdir()
+    shutil.copy(REPO / "scripts" / "fetch-hyperpod-chart.sh", repo / "scripts")
+    for tool in ("git", "helm"):
+        (tools / tool).write_text(FAKE_TOOL)
+        (tools / tool).chmod(0o755)
+    log = tmp_path / "calls"
+    env = {**os.environ, "PATH": f"{tools}:{os.environ['PATH']}", "TOOL_LOG": str(log)}
+    result = subprocess.run(
+        ["bash", str(repo / "scripts" / "fetch-hyperpod-chart.sh")], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    pinned = re.search(r'^PINNED_COMMIT="([0-9a-f]{40})"$', (REPO / "scripts" / "fetch-hyperpod-chart.sh").read_text(), re.M)
+    calls = log.read_text().splitlines()
+    assert f"git -C .cache/sagemaker-hyperpod-cli fetch --quiet --depth 1 origin {pinned.group(1)}" in calls
+    assert calls[-1] == "helm dependency update .cache/sagemaker-hyperpod-cli/helm_chart/HyperPodHelmChart"
+    assert (repo / ".cache/sagemaker-hyperpod-cli/helm_chart/HyperPodHelmChart/Chart.yaml").exists()
+
+
 # --- add-ons ---------------------------------------------------------------------------
 
 
