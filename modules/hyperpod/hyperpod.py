@@ -10,6 +10,7 @@ from cdktf import Fn, ITerraformDependable, Op, TerraformOutput, Token
 from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
 from constructs import Construct
 
+from modules.config.hyperpod import InstanceGroupConfig
 from modules.config.platform import PlatformConfig
 from modules.core.aws_context import AwsContext
 
@@ -74,30 +75,16 @@ class HyperPod(Construct):
             else None
         )
 
-        placement = VpcPlacement(props.private_subnet_ids, [self.security_group.id])
-        groups = tuple(
-            InstanceGroupSpec(
-                config=group,
-                execution_role_arn=self.execution_role.arn,
-                lifecycle_scripts_uri=self.scripts.source_uri,
-                zone_placement=(
-                    VpcPlacement(self._subnets_in(props, group.availability_zone), [self.security_group.id])
-                    if group.availability_zone
-                    else None
-                ),
-            )
-            for group in config.instance_groups
-        )
         self.cluster = HyperPodCluster(
             self,
             "cluster",
             spec=ClusterSpec(
                 name=config.cluster_name,
                 eks_cluster_arn=eks_cluster.arn,
-                placement=placement,
+                placement=VpcPlacement(props.private_subnet_ids, [self.security_group.id]),
                 node_recovery=config.node_recovery,
                 node_provisioning_mode=config.node_provisioning_mode,
-                instance_groups=groups,
+                instance_groups=tuple(self._instance_group(props, group) for group in config.instance_groups),
                 tags=platform.tags,
             ),
             preconditions=[
@@ -109,14 +96,7 @@ class HyperPod(Construct):
                     ),
                 ),
                 *(
-                    Precondition(
-                        condition=Op.gte(Fn.length_of(self._subnets_in(props, group.availability_zone)), 1),
-                        error_message=(
-                            f"hyperpod.instance_groups[{index}].availability_zone {group.availability_zone} has "
-                            "no private subnet (the VPC uses the region's first vpc.max_azs zones): choose one "
-                            "of those zones"
-                        ),
-                    )
+                    self._zone_has_a_subnet(props, index, group.availability_zone)
                     for index, group in enumerate(config.instance_groups)
                     if group.availability_zone
                 ),
@@ -143,9 +123,30 @@ class HyperPod(Construct):
         )
         self._outputs()
 
+    def _instance_group(self, props: HyperPodProps, group: InstanceGroupConfig) -> InstanceGroupSpec:
+        zone_placement = None
+        if group.availability_zone:
+            zone_placement = VpcPlacement(self._subnets_in(props, group.availability_zone), [self.security_group.id])
+        return InstanceGroupSpec(
+            config=group,
+            execution_role_arn=self.execution_role.arn,
+            lifecycle_scripts_uri=self.scripts.source_uri,
+            zone_placement=zone_placement,
+        )
+
     @staticmethod
     def _subnets_in(props: HyperPodProps, zone: str) -> list[str]:
+        """The private subnet of ``zone`` (subnets are spread over AZs found at apply time)."""
         return Token.as_list(Fn.matchkeys(props.private_subnet_ids, props.private_subnet_zones, [zone]))
+
+    def _zone_has_a_subnet(self, props: HyperPodProps, index: int, zone: str) -> Precondition:
+        return Precondition(
+            condition=Op.gte(Fn.length_of(self._subnets_in(props, zone)), 1),
+            error_message=(
+                f"hyperpod.instance_groups[{index}].availability_zone {zone} has no private subnet (the VPC "
+                "uses the region's first vpc.max_azs zones): choose one of those zones"
+            ),
+        )
 
     def _outputs(self) -> None:
         TerraformOutput(self, "hyperpod_cluster_arn", value=self.cluster.arn, description="HyperPod cluster ARN")
