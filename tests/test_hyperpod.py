@@ -75,7 +75,8 @@ def test_every_script_is_uploaded_with_a_content_etag(stack):
     on_disk = sorted(
         p.relative_to(SCRIPTS_DIR).as_posix()
         for p in SCRIPTS_DIR.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(SCRIPTS_DIR).parts)
+        if p.is_file()
+        and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(SCRIPTS_DIR).parts)
     )
     assert on_disk, "lifecycle_scripts/ holds at least one file"
     objects = resources(stack, "aws_s3_object")
