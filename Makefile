@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth test bench snapshot-update clean
+.PHONY: setup synth test bench snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,11 @@ bench: $(STAMP)
 ## Regenerate the stack snapshot after an intended change; review the diff before committing.
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
+
+## Regenerate the documents generated from code (the HyperPod instance type table).
+docs: $(STAMP)
+	$(PY) -c "from modules.config.hyperpod_instance_types import render_markdown as r; print(r(), end='')" \
+		> docs/hyperpod-instance-types.md
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache

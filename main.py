@@ -21,6 +21,7 @@ from modules.core.refs import splat
 from modules.core.stack import ReadableStack
 from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers
 from modules.eks import ClusterAccess, Eks, EksProps
+from modules.hyperpod import HyperPodProps, add_hyperpod
 from modules.karpenter import Karpenter, KarpenterProps
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
 from modules.network import Network, NetworkProps
@@ -68,6 +69,20 @@ class PlatformStack(ReadableStack):
                 # Its Service webhook must not be half-installed while Karpenter's chart
                 # creates Services, so it comes second.
                 depends_on=[*cluster_ready, karpenter.controller.release],
+            ),
+        )
+        add_hyperpod(
+            self,
+            "hyperpod",
+            aws=aws,
+            props=HyperPodProps(
+                config=config,
+                vpc_id=network.vpc.id,
+                private_subnet_ids=network.private_subnet_ids,
+                private_subnet_zones=splat(network.private_subnets, "availability_zone"),
+                eks_cluster=eks.cluster,
+                eks_node_security_group_id=eks.node_security_group_id,
+                eks_ready=eks.addons.after_nodes,
             ),
         )
 

@@ -106,7 +106,9 @@ def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -
     for subsystem, count in sorted(counts.items()):
         print(f"    {subsystem:<{width}} {count}")
     print("  outputs:")
-    for name, output in sorted(synthesized.get("output", {}).items()):
-        print(f"    {name:<20} {output.get('description', '')}")
+    outputs = synthesized.get("output", {})
+    width = max(map(len, outputs), default=0)
+    for name, output in sorted(outputs.items()):
+        print(f"    {name:<{width}} {output.get('description', '')}")
     for warning in config.warnings():
         print(f"warning: {warning}", file=sys.stderr)

@@ -6,11 +6,6 @@ import json
 import re
 from typing import Any
 
-# A bare Terraform reference inside an HCL object, e.g. [aws_kms_key.x.arn]
-_BARE_REFERENCE = re.compile(
-    r"(?<!\$\{)(?:(?<=[\[{(])|(?<=[\[{,(:] ))"  # after a bracket or separator, not in ${}
-    r"(?:data\.)?[a-z][a-z0-9_]*(?:\.[A-Za-z0-9_*]+|\[(?:\d+|\*)\])+"
-)
 
 
 def resource(stack: dict[str, Any], resource_type: str, name: str) -> dict[str, Any]:
@@ -35,10 +30,7 @@ def ref(resource_type: str, name: str, attribute: str) -> str:
 
 def policy_of(expression: str) -> dict:
     """Decode a ``${jsonencode({...})}`` policy into a dict; references become "${...}" strings."""
-    body = expression.removeprefix("${jsonencode(").removesuffix(")}")
-    body = re.sub(r'"([^"]+)" = ', r'"\1": ', body)
-    body = _BARE_REFERENCE.sub(lambda m: f'"${{{m.group(0)}}}"', body)
-    return json.loads(body)
+    return jsonencoded(expression)
 
 
 # Longest values the references resolve to: partition (aws-iso-b), account ID, DNS suffix
@@ -56,3 +48,62 @@ def size_when_applied(policy_expression: str) -> int:
         return "x" * next((n for end, n in RESOLVED_LENGTH.items() if reference.endswith(end)), ARN_LENGTH)
 
     return len(re.sub(r"\$\{[^}]+\}", resolved, text))
+
+
+def jsonencoded(expression: str) -> Any:
+    """Decode a ``${jsonencode(...)}`` value whose body may hold any Terraform expression
+    (references, function calls): each becomes a "${...}" string."""
+    body = expression.removeprefix("${jsonencode(").removesuffix(")}")
+    return json.loads(_quote_expressions(body))
+
+
+def _quote_expressions(body: str) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == '"':
+            end = _string_end(body, i)
+            literal = body[i:end]
+            rest = body[end:]
+            out.append(literal + (":" if rest.startswith(" = ") else ""))
+            i = end + (3 if rest.startswith(" = ") else 0)
+            if rest.startswith(" = "):
+                out.append(" ")
+            continue
+        if char.isalpha():
+            end = _expression_end(body, i)
+            expression = body[i:end]
+            out.append(expression if expression in ("true", "false", "null") else json.dumps("${" + expression + "}"))
+            i = end
+            continue
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+def _string_end(text: str, start: int) -> int:
+    i = start + 1
+    while text[i] != '"':
+        i += 2 if text[i] == "\\" else 1
+    return i + 1
+
+
+def _expression_end(text: str, start: int) -> int:
+    depth = 0
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            i = _string_end(text, i)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif char == "," and depth == 0:
+            return i
+        i += 1
+    return i

@@ -112,6 +112,17 @@ class PlatformConfig(Section):
             )
         return self
 
+    @model_validator(mode="after")
+    def _hyperpod_zones_in_region(self) -> "PlatformConfig":
+        for index, group in enumerate(self.hyperpod.instance_groups):
+            zone = group.availability_zone
+            if zone is not None and zone[:-1] != self.region:
+                raise ValueError(
+                    f"hyperpod.instance_groups[{index}].availability_zone {zone!r} is not in region "
+                    f"{self.region}: use a zone such as {self.region}a"
+                )
+        return self
+
     @property
     def cluster_name(self) -> str:
         return self.name

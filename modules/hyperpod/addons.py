@@ -1,0 +1,130 @@
+"""EKS add-ons that extend a HyperPod cluster: training operator, task governance and
+observability. Each needs the HyperPod cluster to exist (they run on its nodes and read it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from cdktf import Fn, ITerraformDependable
+from cdktf_cdktf_provider_aws.prometheus_workspace import PrometheusWorkspace
+from constructs import Construct
+
+from modules.config.hyperpod import HyperPodConfig
+from modules.core.aws_context import AwsContext
+from modules.core.iam import Statement, policy_document
+from modules.core.pod_identity import PodIdentityRole
+from modules.eks.addons import Addon, AddonSpec
+
+TRAINING_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-training-operator", before_nodes=False)
+TASK_GOVERNANCE = AddonSpec("amazon-sagemaker-hyperpod-taskgovernance", before_nodes=False)
+OBSERVABILITY = AddonSpec("amazon-sagemaker-hyperpod-observability", before_nodes=False)
+
+TRAINING_OPERATOR_NAMESPACE = "aws-hyperpod"
+TRAINING_OPERATOR_SERVICE_ACCOUNT = "hp-training-operator-controller-manager"
+TRAINING_OPERATOR_ACTIONS = ("sagemaker:DescribeClusterNode", "sagemaker:ListClusterNodes", "sagemaker:DescribeCluster")
+
+OBSERVABILITY_NAMESPACE = "hyperpod-observability"
+OBSERVABILITY_SERVICE_ACCOUNT = "hyperpod-observability-operator-otel-collector"
+OBSERVABILITY_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:FilterLogEvents",
+    "logs:GetLogEvents",
+    "logs:GetQueryResults",
+    "logs:PutLogEvents",
+    "logs:StartQuery",
+    "logs:StopQuery",
+)
+HYPERPOD_LOG_GROUPS = "log-group:/aws/sagemaker/Clusters/*"
+
+
+@dataclass(frozen=True)
+class HyperPodAddonsProps:
+    config: HyperPodConfig
+    name: str
+    eks_cluster_name: str
+    kubernetes_version: str
+    hyperpod_cluster_arn: str
+    hyperpod_cluster: ITerraformDependable
+
+
+class HyperPodAddons(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: HyperPodAddonsProps):
+        super().__init__(scope, construct_id)
+        self._props = props
+        config = props.config
+        self.addons: list[Addon] = []
+        self.prometheus: PrometheusWorkspace | None = None
+        if config.enable_training_operator:
+            self._training_operator()
+        if config.enable_task_governance:
+            self._add(TASK_GOVERNANCE, [])
+        if config.enable_observability:
+            self._observability(aws)
+
+    def _add(self, spec: AddonSpec, grants: Sequence[ITerraformDependable], configuration: str | None = None) -> Addon:
+        addon = Addon(
+            self,
+            spec.name.removeprefix("amazon-sagemaker-hyperpod-").replace("-", "_"),
+            cluster_name=self._props.eks_cluster_name,
+            kubernetes_version=self._props.kubernetes_version,
+            spec=spec,
+            depends_on=[self._props.hyperpod_cluster, *grants],
+        )
+        if configuration is not None:
+            addon.addon.configuration_values = configuration
+        self.addons.append(addon)
+        return addon
+
+    def _training_operator(self) -> None:
+        props = self._props
+        role = PodIdentityRole(
+            self,
+            "training_operator_identity",
+            cluster_name=props.eks_cluster_name,
+            role_name=f"{props.name}-hyperpod-training-operator",
+            description=f"HyperPod training operator of {props.name}",
+            namespace=TRAINING_OPERATOR_NAMESPACE,
+            service_account=TRAINING_OPERATOR_SERVICE_ACCOUNT,
+            inline_policies={
+                "read-hyperpod-cluster": policy_document(
+                    Statement("ReadHyperPodCluster", TRAINING_OPERATOR_ACTIONS, (props.hyperpod_cluster_arn,))
+                )
+            },
+        )
+        self._add(TRAINING_OPERATOR, role.grants)
+
+    def _observability(self, aws: AwsContext) -> None:
+        props = self._props
+        self.prometheus = PrometheusWorkspace(self, "prometheus", alias=f"{props.name}-hyperpod")
+        role = PodIdentityRole(
+            self,
+            "observability_identity",
+            cluster_name=props.eks_cluster_name,
+            role_name=f"{props.name}-hyperpod-observability",
+            description=f"HyperPod observability collector of {props.name}",
+            namespace=OBSERVABILITY_NAMESPACE,
+            service_account=OBSERVABILITY_SERVICE_ACCOUNT,
+            inline_policies={
+                "metrics-and-logs": policy_document(
+                    Statement("RemoteWriteMetrics", ("aps:RemoteWrite",), (self.prometheus.arn,)),
+                    Statement(
+                        "HyperPodLogs",
+                        OBSERVABILITY_LOG_ACTIONS,
+                        (aws.arn("logs", HYPERPOD_LOG_GROUPS), aws.arn("logs", f"{HYPERPOD_LOG_GROUPS}:log-stream:*")),
+                    ),
+                )
+            },
+        )
+        configuration = Fn.jsonencode(
+            {
+                "ampWorkspace": {
+                    "prometheusEndpoint": f"{self.prometheus.prometheus_endpoint}api/v1/remote_write",
+                    "arn": self.prometheus.arn,
+                }
+            }
+        )
+        self._add(OBSERVABILITY, role.grants, configuration)

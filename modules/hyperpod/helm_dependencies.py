@@ -1,0 +1,78 @@
+"""The HyperPod dependencies chart (health monitoring, deep health checks, job auto-restart,
+operators, device plugins), installed from a local checkout of aws/sagemaker-hyperpod-cli.
+
+The chart is not published to a Helm repository: ``scripts/fetch-hyperpod-chart.sh`` checks
+out a pinned commit into a git-ignored folder. Synth never reads it (it runs offline); a
+precondition stops ``terraform plan`` with the command to run when it is missing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import yaml
+from cdktf import Fn, ITerraformDependable, Precondition, TerraformResourceLifecycle
+from cdktf_cdktf_provider_helm.release import Release
+from constructs import Construct
+
+from modules.config.hyperpod import HyperPodConfig
+
+from .lifecycle_scripts import STACK_DIR_TO_REPO
+
+FETCH_SCRIPT = "scripts/fetch-hyperpod-chart.sh"
+CHECKOUT_DIR = ".cache/sagemaker-hyperpod-cli"
+CHART_IN_CHECKOUT = "helm_chart/HyperPodHelmChart"
+CHART_PATH = f"{STACK_DIR_TO_REPO}/{CHECKOUT_DIR}/{CHART_IN_CHECKOUT}"
+RELEASE_NAME = "hyperpod-dependencies"
+NAMESPACE = "kube-system"
+
+
+def chart_values(config: HyperPodConfig) -> dict[str, Any]:
+    """Values of the chart; the keys are the conditions its Chart.yaml declares."""
+    subcharts = config.helm_subcharts
+    return {
+        "health-monitoring-agent": {"enabled": subcharts.health_monitoring_agent},
+        "deep-health-check": {"enabled": subcharts.deep_health_check},
+        "job-auto-restart": {"enabled": subcharts.job_auto_restart},
+        "trainingOperators": {"enabled": subcharts.training_operators},
+        "mpi-operator": {"enabled": subcharts.mpi_operator},
+        "nvidia-device-plugin": {"devicePlugin": {"enabled": subcharts.nvidia_device_plugin}},
+        "neuron-device-plugin": {"devicePlugin": {"enabled": subcharts.neuron_device_plugin}},
+        "aws-efa-k8s-device-plugin": {"devicePlugin": {"enabled": subcharts.efa_device_plugin}},
+        # The HyperPod training operator add-on serves webhooks whose certificates cert-manager issues.
+        "cert-manager": {"enabled": config.installs_cert_manager},
+    }
+
+
+class HelmDependencies(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: HyperPodConfig,
+        depends_on: Sequence[ITerraformDependable],
+    ):
+        super().__init__(scope, construct_id)
+        self.release = Release(
+            self,
+            "release",
+            name=RELEASE_NAME,
+            chart=CHART_PATH,
+            namespace=NAMESPACE,
+            dependency_update=True,
+            values=[yaml.safe_dump(chart_values(config), sort_keys=True)],
+            timeout=900,
+            lifecycle=TerraformResourceLifecycle(
+                precondition=[
+                    Precondition(
+                        condition=Fn.fileexists(f"{CHART_PATH}/Chart.yaml"),
+                        error_message=(
+                            f"The HyperPod helm chart is missing at {CHECKOUT_DIR}/{CHART_IN_CHECKOUT}: "
+                            f"run {FETCH_SCRIPT} from the repository root, then plan again."
+                        ),
+                    )
+                ]
+            ),
+            depends_on=list(depends_on),
+        )

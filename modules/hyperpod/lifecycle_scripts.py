@@ -1,0 +1,163 @@
+"""The lifecycle-scripts bucket and one object per file of ``lifecycle_scripts/``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as EncryptionByDefault,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from cdktf_cdktf_provider_aws.s3_object import S3Object
+from constructs import Construct
+
+from modules.core.iam import Statement, policy_document
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPTS_DIR = REPO_ROOT / "lifecycle_scripts"
+# Terraform runs in cdktf.out/stacks/<stack>/, three levels below the repository root.
+STACK_DIR_TO_REPO = "../../.."
+
+# AmazonSageMakerClusterInstanceRolePolicy reaches only buckets named sagemaker-*.
+BUCKET_NAME_PREFIX = "sagemaker-"
+# S3 adds a 26-character unique suffix to bucket_prefix; names are at most 63 characters.
+MAX_BUCKET_PREFIX = 37
+
+
+def bucket_prefix(platform_name: str) -> str:
+    room = MAX_BUCKET_PREFIX - len(BUCKET_NAME_PREFIX) - 1
+    return f"{BUCKET_NAME_PREFIX}{platform_name[:room].rstrip('-')}-"
+
+
+@dataclass(frozen=True)
+class ScriptFile:
+    key: str
+    """Object key: the path below ``lifecycle_scripts/``, with forward slashes."""
+    source: str
+    """Relative to the folder Terraform runs in, so the output is the same on every machine."""
+    md5: str
+
+
+def script_source(key: str, scripts_dir: Path = SCRIPTS_DIR, stack_dir_to_repo: str = STACK_DIR_TO_REPO) -> str:
+    """Where Terraform finds the file ``key`` of the scripts folder."""
+    return f"{stack_dir_to_repo}/{scripts_dir.name}/{key}"
+
+
+def script_files(scripts_dir: Path = SCRIPTS_DIR, stack_dir_to_repo: str = STACK_DIR_TO_REPO) -> list[ScriptFile]:
+    """Every file below ``scripts_dir``, read now so the upload tracks each file's content."""
+    files = []
+    for path in sorted(p for p in scripts_dir.rglob("*") if p.is_file()):
+        relative = PurePosixPath(path.relative_to(scripts_dir).as_posix())
+        if any(part.startswith(".") or part == "__pycache__" for part in relative.parts):
+            continue
+        files.append(
+            ScriptFile(
+                key=str(relative),
+                source=script_source(str(relative), scripts_dir, stack_dir_to_repo),
+                md5=hashlib.md5(path.read_bytes()).hexdigest(),  # noqa: S324 - S3's ETag, not security
+            )
+        )
+    return files
+
+
+def _object_id(key: str) -> str:
+    return "script_" + re.sub(r"[^A-Za-z0-9]+", "_", key).strip("_").lower()
+
+
+class LifecycleScripts(Construct):
+    """A private, encrypted, versioned, TLS-only bucket holding the node lifecycle scripts."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, platform_name: str, files: list[ScriptFile]):
+        super().__init__(scope, construct_id)
+        self.bucket = S3Bucket(
+            self,
+            "bucket",
+            bucket_prefix=bucket_prefix(platform_name),
+            # The scripts live in git: destroying the platform may delete every version of them.
+            force_destroy=True,
+        )
+        bucket_id = self.bucket.id
+        S3BucketPublicAccessBlock(
+            self,
+            "public_access_block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        # SSE-S3 keeps each object's ETag equal to the MD5 of its content, which is how a
+        # changed script is detected; SSE-KMS ETags are not content hashes.
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=EncryptionByDefault(sse_algorithm="AES256")
+                )
+            ],
+        )
+        S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=policy_document(
+                Statement(
+                    "DenyInsecureTransport",
+                    ("s3:*",),
+                    (self.bucket.arn, f"{self.bucket.arn}/*"),
+                    effect="Deny",
+                    principals={"AWS": "*"},
+                    conditions={"Bool": {"aws:SecureTransport": "false"}},
+                )
+            ),
+        )
+        self.objects = [
+            S3Object(
+                self,
+                _object_id(file.key),
+                bucket=bucket_id,
+                key=file.key,
+                source=file.source,
+                etag=file.md5,
+            )
+            for file in files
+        ]
+
+    @property
+    def source_uri(self) -> str:
+        return f"s3://{self.bucket.bucket}"
+
+    @property
+    def arn(self) -> str:
+        return self.bucket.arn

@@ -1,0 +1,192 @@
+"""``hyperpod.*`` configuration: defaults, the instance type table, and bad input rejected
+with exit code 2 naming the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from modules.cli import run
+from modules.config import CONFIG_ENV_VAR, ConfigError, parse_config
+from modules.config.hyperpod_instance_types import FAMILIES, INSTANCE_TYPES, facts_of, render_markdown
+
+TODAY = dt.date(2026, 11, 22)
+DOCS_TABLE = Path(__file__).resolve().parent.parent / "docs" / "hyperpod-instance-types.md"
+
+
+def parse(hyperpod: dict, **top) -> object:
+    return parse_config({"hyperpod": hyperpod, **top}, today=TODAY)
+
+
+def test_defaults():
+    hyperpod = parse_config({}, today=TODAY).hyperpod
+    assert hyperpod.enabled is True
+    assert hyperpod.node_recovery == "Automatic"
+    assert hyperpod.node_provisioning_mode == "Continuous"
+    assert hyperpod.install_helm_dependencies is True
+    assert hyperpod.enable_training_operator is True
+    [group] = hyperpod.instance_groups
+    assert (group.name, group.instance_type, group.instance_count) == ("gpu-workers", "ml.g5.xlarge", 2)
+    assert group.deep_health_checks == ["InstanceStress", "InstanceConnectivity"]
+
+
+def test_a_full_instance_group_is_accepted():
+    group = parse(
+        {
+            "instance_groups": [
+                {
+                    "name": "trn",
+                    "instance_type": "ml.trn1.32xlarge",
+                    "instance_count": 4,
+                    "min_instance_count": 2,
+                    "ebs_volume_gb": 16384,
+                    "deep_health_checks": ["InstanceConnectivity"],
+                    "threads_per_core": 1,
+                    "labels": {"example.com/team": "research"},
+                    "taints": [{"key": "aws.amazon.com/neuron", "effect": "NoSchedule"}],
+                    "capacity": "spot",
+                    "availability_zone": "us-west-2b",
+                }
+            ]
+        }
+    ).hyperpod.instance_groups[0]
+    assert group.min_instance_count == 2 and group.capacity == "spot"
+    assert group.taints[0].value is None
+
+
+def test_cpu_groups_without_health_checks_are_fine():
+    group = parse({"instance_groups": [{"name": "cpu", "instance_type": "ml.m5.xlarge", "instance_count": 1}]})
+    assert group.hyperpod.instance_groups[0].deep_health_checks == []
+
+
+def test_node_provisioning_mode_can_be_left_to_hyperpod():
+    assert parse({"node_provisioning_mode": None}).hyperpod.node_provisioning_mode is None
+
+
+def test_instance_type_table_is_the_single_source():
+    for family in FAMILIES:
+        for instance_type in family.instance_types():
+            assert facts_of(instance_type).family is family
+    assert facts_of("ml.p5.48xlarge").accelerator_memory_gib == 640
+    assert facts_of("ml.g5.48xlarge").devices == 8
+    assert facts_of("ml.p4de.24xlarge").deep_health_checks_apply
+    assert not facts_of("ml.c5.large").deep_health_checks_apply
+    assert facts_of("ml.x1.large") is None
+    expected_families = {"ml.g5", "ml.g6", "ml.p4d", "ml.p4de", "ml.p5", "ml.trn1", "ml.trn2", "ml.m5", "ml.c5"}
+    assert expected_families <= {f.family for f in FAMILIES}
+    assert len(INSTANCE_TYPES) == sum(len(f.devices_by_size) for f in FAMILIES)
+
+
+def test_docs_table_is_generated_from_the_data():
+    assert DOCS_TABLE.read_text() == render_markdown(), (
+        "docs/hyperpod-instance-types.md is stale: run make docs"
+    )
+    for family in FAMILIES:
+        assert f"| `{family.family}` |" in DOCS_TABLE.read_text()
+
+
+def _groups(*groups: str) -> str:
+    body = "".join(textwrap.indent(textwrap.dedent(g).strip("\n"), "    ") + "\n" for g in groups)
+    return "hyperpod:\n  instance_groups:\n" + body
+
+
+GPU = "- name: gpu\n  instance_type: ml.g5.xlarge\n  instance_count: 2\n"
+
+BAD_INPUTS = [
+    ("unknown hyperpod key", "hyperpod:\n  nodes: 3\n", "hyperpod.nodes", "allowed here"),
+    ("enabled type", "hyperpod:\n  enabled: 'yes'\n", "hyperpod.enabled", "boolean"),
+    ("cluster name characters", "hyperpod:\n  cluster_name: my_cluster\n", "hyperpod.cluster_name", "hyphens"),
+    ("cluster name length", f"hyperpod:\n  cluster_name: {'a' * 64}\n", "hyperpod.cluster_name", "1-63"),
+    ("cluster name edge hyphen", "hyperpod:\n  cluster_name: -hp\n", "hyperpod.cluster_name", "starting and ending"),
+    ("node recovery", "hyperpod:\n  node_recovery: Manual\n", "hyperpod.node_recovery", "Automatic"),
+    ("provisioning mode", "hyperpod:\n  node_provisioning_mode: Eager\n", "hyperpod.node_provisioning_mode", "Continuous"),
+    ("no instance groups", "hyperpod:\n  instance_groups: []\n", "hyperpod.instance_groups", "at least 1"),
+    ("not an ml type", _groups("- name: a\n  instance_type: g5.xlarge\n  instance_count: 1\n"),
+     "hyperpod.instance_groups[0].instance_type", "start with ml."),
+    ("unknown ml type", _groups("- name: a\n  instance_type: ml.x9.huge\n  instance_count: 1\n"),
+     "hyperpod.instance_groups[0].instance_type", "hyperpod_instance_types.py"),
+    ("negative count", _groups("- name: a\n  instance_type: ml.g5.xlarge\n  instance_count: -1\n"),
+     "hyperpod.instance_groups[0].instance_count", "greater than or equal to 0"),
+    ("min above count", _groups(GPU + "  min_instance_count: 3\n"),
+     "hyperpod.instance_groups[0]", "min_instance_count (3) must not exceed instance_count (2)"),
+    ("ebs too small", _groups(GPU + "  ebs_volume_gb: 0\n"), "hyperpod.instance_groups[0].ebs_volume_gb", "greater than or equal to 1"),
+    ("ebs too large", _groups(GPU + "  ebs_volume_gb: 16385\n"), "hyperpod.instance_groups[0].ebs_volume_gb", "less than or equal to 16384"),
+    ("unknown health check", _groups(GPU + "  deep_health_checks: [InstanceMemory]\n"),
+     "hyperpod.instance_groups[0].deep_health_checks[0]", "InstanceStress"),
+    ("repeated health check", _groups(GPU + "  deep_health_checks: [InstanceStress, InstanceStress]\n"),
+     "hyperpod.instance_groups[0].deep_health_checks", "twice"),
+    ("health checks on m5", _groups("- name: cpu\n  instance_type: ml.m5.xlarge\n  instance_count: 1\n"
+                                    "  deep_health_checks: [InstanceStress]\n"),
+     "hyperpod.instance_groups[0]", "CPU type"),
+    ("health checks on c5", _groups("- name: cpu\n  instance_type: ml.c5.4xlarge\n  instance_count: 1\n"
+                                    "  deep_health_checks: [InstanceConnectivity]\n"),
+     "hyperpod.instance_groups[0]", "remove deep_health_checks"),
+    ("threads per core", _groups(GPU + "  threads_per_core: 4\n"), "hyperpod.instance_groups[0].threads_per_core", "1 or 2"),
+    ("label key", _groups(GPU + "  labels: {'bad key': x}\n"), "hyperpod.instance_groups[0].labels", "label key"),
+    ("label value", _groups(GPU + f"  labels: {{team: {'v' * 64}}}\n"), "hyperpod.instance_groups[0].labels", "63"),
+    ("taint effect", _groups(GPU + "  taints: [{key: gpu, effect: Never}]\n"),
+     "hyperpod.instance_groups[0].taints[0].effect", "NoSchedule"),
+    ("taint without effect", _groups(GPU + "  taints: [{key: gpu}]\n"),
+     "hyperpod.instance_groups[0].taints[0].effect", "is required"),
+    ("capacity", _groups(GPU + "  capacity: reserved\n"), "hyperpod.instance_groups[0].capacity", "spot"),
+    ("zone shape", _groups(GPU + "  availability_zone: usw2-az1\n"),
+     "hyperpod.instance_groups[0].availability_zone", "us-west-2a"),
+    ("zone outside the region", _groups(GPU + "  availability_zone: eu-west-1a\n"),
+     "hyperpod.instance_groups[0].availability_zone", "not in region us-west-2"),
+    ("group name", _groups("- name: gpu_workers\n  instance_type: ml.g5.xlarge\n  instance_count: 1\n"),
+     "hyperpod.instance_groups[0].name", "hyphens"),
+    ("duplicate group names", _groups(GPU, GPU), "hyperpod.instance_groups", "used twice"),
+    ("missing instance type", _groups("- name: a\n  instance_count: 1\n"),
+     "hyperpod.instance_groups[0].instance_type", "is required"),
+    ("training operator without cert-manager", "hyperpod:\n  install_helm_dependencies: false\n",
+     "hyperpod", "install_helm_dependencies"),
+    ("deep checks without their sub-chart", "hyperpod:\n  helm_subcharts:\n    deep_health_check: false\n",
+     "hyperpod", "helm_subcharts.deep_health_check"),
+    ("unknown sub-chart", "hyperpod:\n  helm_subcharts:\n    kuberay: true\n", "hyperpod.helm_subcharts.kuberay", "allowed here"),
+]
+
+
+@pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
+def test_bad_hyperpod_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
+    config_file = tmp_path / "platform.yaml"
+    config_file.write_text(text)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
+
+    def must_not_synthesize(app, config):
+        raise AssertionError("an invalid configuration reached synthesis")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run(must_not_synthesize)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert key in err and hint in err, err
+    assert "Traceback" not in err
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_training_operator_may_be_off_without_helm_dependencies():
+    config = parse({"install_helm_dependencies": False, "enable_training_operator": False})
+    assert config.hyperpod.installs_cert_manager is False
+
+
+def test_every_hyperpod_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as error:
+        parse({"cluster_name": "bad name", "node_recovery": "Never"})
+    assert [p.path for p in error.value.problems] == ["hyperpod.cluster_name", "hyperpod.node_recovery"]
+
+
+def test_readme_example_is_a_valid_configuration():
+    import re
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## SageMaker HyperPod", 1)[1]
+    example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
+    hyperpod = parse_config(example, today=TODAY).hyperpod
+    assert hyperpod.instance_groups[0].availability_zone == "us-west-2a"
+    assert hyperpod.instance_groups[0].taints[0].effect == "NoSchedule"
