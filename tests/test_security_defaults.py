@@ -176,3 +176,11 @@ def strings(value):
 def test_no_secret_literals(stack, secret_hint):
     for text in strings(stack):
         assert secret_hint not in text.lower()
+
+
+def test_versioned_buckets_expire_old_versions(stack):
+    lifecycles = resources(stack, "aws_s3_bucket_lifecycle_configuration")
+    for name in resources(stack, "aws_s3_bucket"):
+        reference = f"${{aws_s3_bucket.{name}.id}}"
+        rules = [r for c in lifecycles.values() if c["bucket"] == reference for r in c["rule"]]
+        assert any(r.get("noncurrent_version_expiration") for r in rules), name
