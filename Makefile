@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth test bench snapshot-update docs clean
+.PHONY: setup synth test bench scan plan-report snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -25,9 +25,41 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m scripts.bench_synth --runs $(or $(RUNS),5)
 
+## checkov on every synthesized stack (null-stripped copies), held to security/checkov-skips.yaml.
+SCAN_VENV := .venv-scan
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+scan: $(STAMP) $(SCAN_VENV)/.installed
+	$(PY) main.py
+	$(PY) -m scripts.security_scan --checkov $(SCAN_VENV)/bin/checkov
+
+## The estimated apply critical path of the synthesized stack.
+plan-report: $(STAMP)
+	$(PY) main.py
+	$(PY) -m scripts.plan_report
+
 ## Regenerate the stack snapshot after an intended change; review the diff before committing.
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
+
+## checkov on every synthesized stack (null-stripped copies), held to security/checkov-skips.yaml.
+SCAN_VENV := .venv-scan
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $@
+
+scan: $(STAMP) $(SCAN_VENV)/.installed
+	$(PY) main.py
+	$(PY) -m scripts.security_scan --checkov $(SCAN_VENV)/bin/checkov
+
+## The estimated apply critical path of the synthesized stack.
+plan-report: $(STAMP)
+	$(PY) main.py
+	$(PY) -m scripts.plan_report
 
 ## Regenerate the documents generated from code (the HyperPod instance type table).
 docs: $(STAMP)

@@ -55,6 +55,13 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+def scannable(document: dict[str, Any]) -> dict[str, Any]:
+    """The copy checkov reads: no nulls, no cdktf metadata, and no ``terraform`` settings
+    block (checkov's JSON parser fails on its ``required_version`` string, and the block
+    holds nothing a security check reads)."""
+    return {k: v for k, v in without_nulls(document).items() if k != "terraform"}
+
+
 def load_skips(path: Path = SKIP_FILE) -> list[Skip]:
     entries = yaml.safe_load(path.read_text()) or []
     skips = []
@@ -69,7 +76,7 @@ def load_skips(path: Path = SKIP_FILE) -> list[Skip]:
 def scan(stack_files: list[Path], checkov: str) -> tuple[int, list[Finding]]:
     with tempfile.TemporaryDirectory(prefix="checkov-") as folder:
         for stack_file in stack_files:
-            document = without_nulls(json.loads(stack_file.read_text()))
+            document = scannable(json.loads(stack_file.read_text()))
             (Path(folder) / f"{stack_file.parent.name}.tf.json").write_text(json.dumps(document, indent=1))
         result = subprocess.run(
             [checkov, "-d", folder, "--framework", "terraform_json", "--skip-download", "--quiet", "-o", "json"],
