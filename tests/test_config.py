@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from modules.cli import run
 from modules.config import CONFIG_ENV_VAR, ConfigError, load_config, parse_config
 from modules.config.support_calendar import SupportPhase, creatable_versions, support_phase
 
@@ -56,57 +55,6 @@ def test_empty_file_means_defaults(tmp_path: Path):
     path = tmp_path / "empty.yaml"
     path.write_text("# nothing here\n")
     assert load_config({CONFIG_ENV_VAR: str(path)}, today=TODAY) == load_config({}, today=TODAY)
-
-
-BAD_INPUTS = [
-    ("unknown top-level key", "regoin: us-west-2\n", "regoin", "unknown key"),
-    ("unknown nested key", "vpc:\n  nat: single\n", "vpc.nat", "allowed here"),
-    ("region shape", "region: Oregon\n", "region", "us-west-2"),
-    ("unquoted version", "kubernetes_version: 1.33\n", "kubernetes_version", "quoted"),
-    ("unknown version", 'kubernetes_version: "1.99"\n', "kubernetes_version", "1.33"),
-    ("version past extended support", 'kubernetes_version: "1.30"\n', "kubernetes_version", "ended"),
-    ("nat enum", "vpc:\n  nat_gateways: two\n", "vpc.nat_gateways", "one_per_az"),
-    ("cidr syntax", "vpc:\n  cidr: 10.0.0.0/33\n", "vpc.cidr", "IPv4"),
-    ("cidr too small for the plan", "vpc:\n  cidr: 10.0.0.0/20\n", "vpc.cidr", "room"),
-    ("cidr too large for AWS", "vpc:\n  cidr: 10.0.0.0/8\n", "vpc.cidr", "/16"),
-    ("max_azs range", "vpc:\n  max_azs: 12\n", "vpc.max_azs", "8"),
-    ("public cidr", "eks:\n  public_access_cidrs: [everyone]\n", "eks.public_access_cidrs", "IPv4"),
-    ("no endpoint", "eks:\n  endpoint_public_access: false\n  endpoint_private_access: false\n", "eks", "at least one"),
-    ("node sizes order", "eks:\n  system_node_group:\n    min_size: 3\n    desired_size: 2\n", "eks.system_node_group", "min_size"),
-    ("node size type", "eks:\n  system_node_group:\n    desired_size: two\n", "eks.system_node_group.desired_size", "integer"),
-    ("instance type", "eks:\n  system_node_group:\n    instance_types: [ml.g5.xlarge]\n", "eks.system_node_group.instance_types", "EC2"),
-    ("log retention", "eks:\n  log_retention_days: 100\n", "eks.log_retention_days", "365"),
-    ("flow log traffic type", "vpc:\n  flow_logs:\n    traffic_type: SOME\n", "vpc.flow_logs.traffic_type", "REJECT"),
-    ("standard support on an extended version", "eks:\n  upgrade_policy:\n    support_type: STANDARD\n", "eks.upgrade_policy.support_type", "EXTENDED"),
-    ("tag key", "tags:\n  'aws:owner': me\n", "tags", "aws:"),
-    ("name", "name: ML_Platform\n", "name", "lowercase"),
-    ("malformed yaml", "vpc: [unclosed\n", "invalid YAML", "line"),
-    ("duplicate key", "region: us-west-2\nregion: eu-west-1\n", "duplicate key", "region"),
-    ("top level is a list", "- region\n", "top level", "mapping"),
-]
-
-
-@pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
-    config_file = tmp_path / "platform.yaml"
-    config_file.write_text(text)
-    previous_output = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "cdk.tf.json"
-    previous_output.parent.mkdir(parents=True)
-    previous_output.write_text('{"previous": true}')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
-
-    def must_not_synthesize(app, config):
-        raise AssertionError("an invalid configuration reached synthesis")
-
-    with pytest.raises(SystemExit) as exit_info:
-        run(must_not_synthesize)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert key in err and hint in err, err
-    assert "Traceback" not in err
-    assert previous_output.read_text() == '{"previous": true}'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "platform.yaml"]
 
 
 def test_every_problem_is_reported_at_once():

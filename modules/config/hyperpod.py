@@ -91,7 +91,7 @@ class InstanceGroupConfig(Section):
     @classmethod
     def _known_instance_type(cls, value: str) -> str:
         if not value.startswith("ml."):
-            raise ValueError(f"HyperPod instance types start with ml. (e.g. ml.{value} or ml.g5.xlarge)")
+            raise ValueError(f"HyperPod instance types start with ml.: did you mean ml.{value}?")
         if facts_of(value) is None:
             raise ValueError(
                 f"not a HyperPod instance type this platform knows; families: {', '.join(known_families())} "

@@ -1,0 +1,120 @@
+"""The bad-input catalogue: one row per distinct mistake, across every subsystem.
+
+Each row is a configuration file as a user would write it. Every one must end the program
+with exit code 2, name the key (or the file) in its message with a hint of the fix, print
+no traceback, and leave an existing cdktf.out exactly as it was.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from modules.cli import run
+from modules.config import CONFIG_ENV_VAR
+
+
+def group(**fields):
+    return {"name": "workers", "instance_type": "ml.g5.xlarge", "instance_count": 2, **fields}
+
+
+def as_yaml(data) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+# (case, file content, key named in the message, hint of the fix or the allowed values)
+CATALOGUE = [
+    # --- the file itself
+    ("malformed YAML", "vpc: [unclosed\n", "invalid YAML", "line"),
+    ("duplicate key", "region: us-west-2\nregion: eu-west-1\n", "duplicate key", "region"),
+    ("top level is a list", "- region\n", "top level", "mapping"),
+    ("not UTF-8", b"region: \xff\xfe\n", "cannot read", "HYPERPOD_EKS_CONFIG"),
+    # --- platform
+    ("unknown top-level key", "regoin: us-west-2\n", "regoin", "allowed here"),
+    ("name pattern", "name: ML_Platform\n", "name", "lowercase"),
+    ("region shape", "region: Oregon\n", "region", "us-west-2"),
+    ("version unquoted", "kubernetes_version: 1.33\n", "kubernetes_version", "quoted"),
+    ("version unknown", 'kubernetes_version: "1.99"\n', "kubernetes_version", "1.33"),
+    ("version past extended support", 'kubernetes_version: "1.30"\n', "kubernetes_version", "ended"),
+    ("tag key reserved", "tags:\n  'aws:owner': me\n", "tags", "aws:"),
+    # --- network
+    ("unknown nested key", "vpc:\n  nat: single\n", "vpc.nat", "allowed here"),
+    ("nat enum", "vpc:\n  nat_gateways: two\n", "vpc.nat_gateways", "one_per_az"),
+    ("cidr syntax", "vpc:\n  cidr: 10.0.0.0/33\n", "vpc.cidr", "IPv4"),
+    ("cidr leaves no room for the plan", "vpc:\n  cidr: 10.0.0.0/20\n", "vpc.cidr", "room"),
+    ("cidr larger than AWS allows", "vpc:\n  cidr: 10.0.0.0/8\n", "vpc.cidr", "/16"),
+    ("max_azs range", "vpc:\n  max_azs: 12\n", "vpc.max_azs", "8"),
+    ("flow log traffic enum", "vpc:\n  flow_logs:\n    traffic_type: SOME\n", "vpc.flow_logs.traffic_type", "REJECT"),
+    # --- eks
+    ("public cidr", "eks:\n  public_access_cidrs: [everyone]\n", "eks.public_access_cidrs", "IPv4"),
+    ("no endpoint at all", "eks:\n  endpoint_public_access: false\n  endpoint_private_access: false\n", "eks", "at least one"),
+    ("node sizes out of order", "eks:\n  system_node_group:\n    min_size: 3\n    desired_size: 2\n", "eks.system_node_group", "min_size"),
+    ("node size type", "eks:\n  system_node_group:\n    desired_size: two\n", "eks.system_node_group.desired_size", "integer"),
+    ("ml type on EC2 nodes", "eks:\n  system_node_group:\n    instance_types: [ml.g5.xlarge]\n", "eks.system_node_group.instance_types", "EC2"),
+    ("log retention value", "eks:\n  log_retention_days: 100\n", "eks.log_retention_days", "365"),
+    ("standard support on an extended version", "eks:\n  upgrade_policy:\n    support_type: STANDARD\n", "eks.upgrade_policy.support_type", "EXTENDED"),
+    # --- state
+    ("s3 state without a bucket", "state:\n  backend: s3\n", "state.s3_bucket", "bucket"),
+    ("absolute local state path", "state:\n  local_path: /var/tf.tfstate\n", "state.local_path", "relative"),
+    # --- karpenter
+    ("karpenter chart too old", 'karpenter:\n  chart_version: "1.4.0"\n', "karpenter.chart_version", "1.5.0"),
+    ("gpu capacity type enum", "karpenter:\n  gpu_pool:\n    capacity_types: [cheap]\n", "karpenter.gpu_pool.capacity_types[0]", "spot"),
+    ("gpu limits below one instance", as_yaml({"karpenter": {"gpu_pool": {"limits": {"cpu": 8, "memory_gi": 64, "gpus": 1}}}}), "karpenter.gpu_pool", "raise limits"),
+    ("vcpu bounds inverted", as_yaml({"karpenter": {"default_pool": {"min_vcpu": 64, "max_vcpu": 8}}}), "karpenter.default_pool", "max_vcpu"),
+    ("soci chunk size format", as_yaml({"karpenter": {"default_pool": {"soci": {"concurrent_download_chunk_size": "lots"}}}}), "concurrent_download_chunk_size", "16mb"),
+    ("soci concurrency range", as_yaml({"karpenter": {"gpu_pool": {"soci": {"max_concurrent_downloads_per_image": 0}}}}), "max_concurrent_downloads_per_image", "greater than or equal to 1"),
+    # --- hyperpod
+    ("hyperpod cluster name", "hyperpod:\n  cluster_name: bad_name!\n", "hyperpod.cluster_name", "1-63"),
+    ("node recovery enum", "hyperpod:\n  node_recovery: Manual\n", "hyperpod.node_recovery", "Automatic"),
+    ("instance type without ml.", as_yaml({"hyperpod": {"instance_groups": [group(instance_type="g5.xlarge")]}}), "hyperpod.instance_groups[0].instance_type", "ml.g5.xlarge"),
+    ("min above count", as_yaml({"hyperpod": {"instance_groups": [group(instance_count=1, min_instance_count=3)]}}), "hyperpod.instance_groups[0]", "min_instance_count"),
+    ("deep health checks on a CPU type", as_yaml({"hyperpod": {"instance_groups": [group(instance_type="ml.m5.xlarge", deep_health_checks=["InstanceStress"])]}}), "hyperpod.instance_groups[0]", "remove deep_health_checks"),
+    ("ebs volume range", as_yaml({"hyperpod": {"instance_groups": [group(ebs_volume_gb=20000)]}}), "hyperpod.instance_groups[0].ebs_volume_gb", "16384"),
+    ("threads per core", as_yaml({"hyperpod": {"instance_groups": [group(threads_per_core=4)]}}), "hyperpod.instance_groups[0].threads_per_core", "1 or 2"),
+    ("duplicate group names", as_yaml({"hyperpod": {"instance_groups": [group(), group()]}}), "hyperpod.instance_groups", "used twice"),
+    ("group field missing", as_yaml({"hyperpod": {"instance_groups": [{"name": "a", "instance_count": 1}]}}), "hyperpod.instance_groups[0].instance_type", "required"),
+    ("taint effect enum", as_yaml({"hyperpod": {"instance_groups": [group(taints=[{"key": "k", "value": "v", "effect": "Sometimes"}])]}}), "taints[0].effect", "NoSchedule"),
+    ("training operator without its helm dependencies", as_yaml({"hyperpod": {"install_helm_dependencies": False, "enable_training_operator": True}}), "hyperpod", "install_helm_dependencies"),
+]
+
+
+def test_the_catalogue_covers_every_subsystem():
+    assert len(CATALOGUE) >= 25
+    assert len({case for case, *_ in CATALOGUE}) == len(CATALOGUE)
+    named = " ".join(key for _, _, key, _ in CATALOGUE)
+    for subsystem in ("region", "vpc.", "eks.", "state.", "karpenter.", "hyperpod.", "invalid YAML"):
+        assert subsystem in named
+
+
+@pytest.mark.parametrize("case, content, key, hint", CATALOGUE, ids=[row[0] for row in CATALOGUE])
+def test_bad_input_exits_2_naming_the_key(case, content, key, hint, tmp_path: Path, monkeypatch, capsys):
+    config_file = tmp_path / "platform.yaml"
+    (config_file.write_bytes if isinstance(content, bytes) else config_file.write_text)(content)
+    previous = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "cdk.tf.json"
+    previous.parent.mkdir(parents=True)
+    previous.write_text('{"previous": true}')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
+
+    def must_not_synthesize(app, config):
+        raise AssertionError("an invalid configuration reached synthesis")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run(must_not_synthesize)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert key in err and hint in err, err
+    assert "Traceback" not in err
+    assert previous.read_text() == '{"previous": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "platform.yaml"]
+
+
+def test_a_folder_instead_of_a_file_is_unreadable(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(tmp_path))
+    with pytest.raises(SystemExit) as exit_info:
+        run(lambda app, config: None)
+    assert exit_info.value.code == 2
+    assert "cannot read" in capsys.readouterr().err
