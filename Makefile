@@ -45,22 +45,6 @@ plan-report: $(STAMP)
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
 
-## checkov on every synthesized stack (null-stripped copies), held to security/checkov-skips.yaml.
-SCAN_VENV := .venv-scan
-$(SCAN_VENV)/.installed: requirements-scan.txt
-	$(PYTHON) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
-	touch $@
-
-scan: $(STAMP) $(SCAN_VENV)/.installed
-	$(PY) main.py
-	$(PY) -m scripts.security_scan --checkov $(SCAN_VENV)/bin/checkov
-
-## The estimated apply critical path of the synthesized stack.
-plan-report: $(STAMP)
-	$(PY) main.py
-	$(PY) -m scripts.plan_report
-
 ## Regenerate the documents generated from code (the HyperPod instance type table).
 docs: $(STAMP)
 	$(PY) -c "from modules.config.hyperpod_instance_types import render_markdown as r; print(r(), end='')" \

@@ -14,6 +14,7 @@ import yaml
 
 from modules.cli import run
 from modules.config import CONFIG_ENV_VAR
+from tests.bad_input import assert_refused
 
 
 def group(**fields):
@@ -90,25 +91,7 @@ def test_the_catalogue_covers_every_subsystem():
 
 @pytest.mark.parametrize("case, content, key, hint", CATALOGUE, ids=[row[0] for row in CATALOGUE])
 def test_bad_input_exits_2_naming_the_key(case, content, key, hint, tmp_path: Path, monkeypatch, capsys):
-    config_file = tmp_path / "platform.yaml"
-    (config_file.write_bytes if isinstance(content, bytes) else config_file.write_text)(content)
-    previous = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "cdk.tf.json"
-    previous.parent.mkdir(parents=True)
-    previous.write_text('{"previous": true}')
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
-
-    def must_not_synthesize(app, config):
-        raise AssertionError("an invalid configuration reached synthesis")
-
-    with pytest.raises(SystemExit) as exit_info:
-        run(must_not_synthesize)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert key in err and hint in err, err
-    assert "Traceback" not in err
-    assert previous.read_text() == '{"previous": true}'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "platform.yaml"]
+    assert_refused(content, key, hint, tmp_path, monkeypatch, capsys)
 
 
 def test_a_folder_instead_of_a_file_is_unreadable(tmp_path, monkeypatch, capsys):

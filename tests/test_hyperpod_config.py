@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from modules.cli import run
-from modules.config import CONFIG_ENV_VAR, ConfigError, parse_config
+from modules.config import ConfigError, parse_config
 from modules.config.hyperpod_instance_types import FAMILIES, INSTANCE_TYPES, facts_of, render_markdown
+from tests.bad_input import assert_refused
 
 TODAY = dt.date(2026, 11, 22)
 DOCS_TABLE = Path(__file__).resolve().parent.parent / "docs" / "hyperpod-instance-types.md"
@@ -151,21 +151,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_hyperpod_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
-    config_file = tmp_path / "platform.yaml"
-    config_file.write_text(text)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
-
-    def must_not_synthesize(app, config):
-        raise AssertionError("an invalid configuration reached synthesis")
-
-    with pytest.raises(SystemExit) as exit_info:
-        run(must_not_synthesize)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert key in err and hint in err, err
-    assert "Traceback" not in err
-    assert not (tmp_path / "cdktf.out").exists()
+    assert_refused(text, key, hint, tmp_path, monkeypatch, capsys)
 
 
 def test_training_operator_may_be_off_without_helm_dependencies():

@@ -1,0 +1,36 @@
+"""Run the command line on a configuration file and check it is refused properly."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from modules.cli import run
+from modules.config import CONFIG_ENV_VAR
+
+PREVIOUS_OUTPUT = '{"previous": true}'
+
+
+def assert_refused(content: str | bytes, key: str, hint: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """Exit code 2, the key and a hint in the message, no traceback, and an existing
+    cdktf.out left exactly as it was (nothing else written)."""
+    config_file = tmp_path / "platform.yaml"
+    (config_file.write_bytes if isinstance(content, bytes) else config_file.write_text)(content)
+    previous = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "cdk.tf.json"
+    previous.parent.mkdir(parents=True)
+    previous.write_text(PREVIOUS_OUTPUT)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
+
+    def must_not_synthesize(app, config):
+        raise AssertionError("an invalid configuration reached synthesis")
+
+    with pytest.raises(SystemExit) as exit_info:
+        run(must_not_synthesize)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert key in err and hint in err, err
+    assert "Traceback" not in err
+    assert previous.read_text() == PREVIOUS_OUTPUT
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "platform.yaml"]
