@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from modules.config import ConfigError, parse_config
-from tests.test_config import test_bad_input_exits_2_naming_the_key as exits_2_naming_the_key
+from tests.bad_input import assert_refused
 
 
 def test_defaults():
@@ -73,7 +73,7 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_karpenter_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
-    exits_2_naming_the_key(case, text, f"  - {key}:", hint, tmp_path, monkeypatch, capsys)
+    assert_refused(text, f"  - {key}:", hint, tmp_path, monkeypatch, capsys)
 
 
 def test_all_limits_are_checked_against_the_gpu_shape():

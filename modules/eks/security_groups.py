@@ -6,21 +6,11 @@ the control plane and each other, and nodes go out through the NAT gateways.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-
-@dataclass(frozen=True)
-class PortRule:
-    key: str
-    description: str
-    protocol: str
-    from_port: int | None = None
-    to_port: int | None = None
+from modules.core.security_group_rules import PortRule, allow_from_group, allow_to_group
 
 
 # The control plane calls kubelets (10250) and admission webhooks served by pods, which
@@ -55,15 +45,22 @@ class ClusterSecurityGroups(Construct):
             lifecycle={"create_before_destroy": True},
         )
         for rule in CONTROL_PLANE_TO_NODES:
-            self._ingress(f"node_from_cluster_{rule.key}", self.node_sg.id, self.cluster_sg.id, rule)
-            self._egress(f"cluster_to_node_{rule.key}", self.cluster_sg.id, self.node_sg.id, rule)
+            allow_from_group(
+                self, f"node_from_cluster_{rule.key}", group_id=self.node_sg.id, source_group_id=self.cluster_sg.id, rule=rule
+            )
+            allow_to_group(
+                self, f"cluster_to_node_{rule.key}", group_id=self.cluster_sg.id, target_group_id=self.node_sg.id, rule=rule
+            )
         for rule in NODES_TO_CONTROL_PLANE:
-            self._ingress(f"cluster_from_node_{rule.key}", self.cluster_sg.id, self.node_sg.id, rule)
-        self._ingress(
+            allow_from_group(
+                self, f"cluster_from_node_{rule.key}", group_id=self.cluster_sg.id, source_group_id=self.node_sg.id, rule=rule
+            )
+        allow_from_group(
+            self,
             "node_from_node_all",
-            self.node_sg.id,
-            self.node_sg.id,
-            PortRule("all", "Node to node (pod networking, DNS, collective communication)", "-1"),
+            group_id=self.node_sg.id,
+            source_group_id=self.node_sg.id,
+            rule=PortRule("all", "Node to node (pod networking, DNS, collective communication)", "-1"),
         )
         VpcSecurityGroupEgressRule(
             self,
@@ -72,28 +69,4 @@ class ClusterSecurityGroups(Construct):
             description="Nodes reach AWS APIs, image registries and the internet through NAT",
             ip_protocol="-1",
             cidr_ipv4="0.0.0.0/0",
-        )
-
-    def _ingress(self, name: str, group_id: str, source_group_id: str, rule: PortRule) -> None:
-        VpcSecurityGroupIngressRule(
-            self,
-            name,
-            security_group_id=group_id,
-            referenced_security_group_id=source_group_id,
-            description=rule.description,
-            ip_protocol=rule.protocol,
-            from_port=rule.from_port,
-            to_port=rule.to_port,
-        )
-
-    def _egress(self, name: str, group_id: str, target_group_id: str, rule: PortRule) -> None:
-        VpcSecurityGroupEgressRule(
-            self,
-            name,
-            security_group_id=group_id,
-            referenced_security_group_id=target_group_id,
-            description=rule.description,
-            ip_protocol=rule.protocol,
-            from_port=rule.from_port,
-            to_port=rule.to_port,
         )

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.eks.security_groups import CONTROL_PLANE_TO_NODES, NODES_TO_CONTROL_PLANE, PortRule
-
-ALL_TRAFFIC = PortRule("all", "", "-1")
+from modules.core.security_group_rules import ALL_TRAFFIC, PortRule, allow_from_group, allow_to_group
+from modules.eks.security_groups import CONTROL_PLANE_TO_NODES, NODES_TO_CONTROL_PLANE
 
 
 class HyperPodSecurityGroup(Construct):
@@ -80,24 +78,12 @@ class HyperPodSecurityGroup(Construct):
 
     def _ingress(
         self, name: str, group_id: str, source_group_id: str, description: str, rule: PortRule = ALL_TRAFFIC
-    ) -> VpcSecurityGroupIngressRule:
-        return VpcSecurityGroupIngressRule(
-            self,
-            name,
-            security_group_id=group_id,
-            referenced_security_group_id=source_group_id,
-            description=description,
-            ip_protocol=rule.protocol,
-            from_port=rule.from_port,
-            to_port=rule.to_port,
+    ) -> Construct:
+        return allow_from_group(
+            self, name, group_id=group_id, source_group_id=source_group_id, rule=rule, description=description
         )
 
-    def _egress(self, name: str, group_id: str, target_group_id: str, description: str) -> VpcSecurityGroupEgressRule:
-        return VpcSecurityGroupEgressRule(
-            self,
-            name,
-            security_group_id=group_id,
-            referenced_security_group_id=target_group_id,
-            description=description,
-            ip_protocol="-1",
+    def _egress(self, name: str, group_id: str, target_group_id: str, description: str) -> Construct:
+        return allow_to_group(
+            self, name, group_id=group_id, target_group_id=target_group_id, rule=ALL_TRAFFIC, description=description
         )
