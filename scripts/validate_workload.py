@@ -163,6 +163,8 @@ class Document:
     def label(self) -> str:
         kind = self.body.get("kind", "?")
         name = (self.body.get("metadata") or {}).get("name", "?")
+        if not self.source:  # a single object built in memory
+            return f"{kind}/{name}"
         return f"{self.source} document {self.index} ({kind}/{name})"
 
     def report(self, container: str, message: str) -> None:
