@@ -173,7 +173,9 @@ class InferenceManager:
         self.request_timeout = request_timeout
 
     @classmethod
-    def from_kubeconfig(cls, kubeconfig: Path, context: str | None = None, namespace: str = "default") -> "InferenceManager":
+    def from_kubeconfig(
+        cls, kubeconfig: Path, context: str | None = None, namespace: str = "default"
+    ) -> "InferenceManager":
         from kubernetes import client as kube_client
         from kubernetes import config as kube_config
 
@@ -269,7 +271,9 @@ def api_error(err: Any, kind: ModelKind, verb: str, namespace: str) -> Exception
         return CannotRun(f"Kubernetes API refused the credentials: {message}")
     if err.status == 409:
         return OperationFailed(f"{verb} {kind.kind}: {message}; delete it first or choose another name")
-    return OperationFailed(f"{verb} {kind.kind} in namespace {namespace} refused ({err.status}): {_first_line(message)}")
+    return OperationFailed(
+        f"{verb} {kind.kind} in namespace {namespace} refused ({err.status}): {_first_line(message)}"
+    )
 
 
 def _status_body(body: Any) -> dict[str, Any]:

@@ -82,9 +82,10 @@ class Capacity:
     @classmethod
     def from_config(cls, config: PlatformConfig) -> "Capacity":
         hyperpod = config.hyperpod
+        groups = hyperpod.instance_groups if hyperpod.enabled else []
         pool = config.karpenter.default_pool
         return cls(
-            hyperpod_types=frozenset(g.instance_type for g in hyperpod.instance_groups) if hyperpod.enabled else frozenset(),
+            hyperpod_types=frozenset(group.instance_type for group in groups),
             gpu_pool_types=frozenset(config.karpenter.gpu_pool.instance_types),
             default_categories=frozenset(pool.instance_categories),
             default_vcpus=(pool.min_vcpu, pool.max_vcpu),

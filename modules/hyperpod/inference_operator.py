@@ -134,6 +134,7 @@ class InferenceOperator(Construct):
 
     def _statements(self, aws: AwsContext, props: InferenceOperatorProps) -> list[Statement]:
         bucket_arn = self.tls_bucket.arn
+        cluster_arn = aws.arn("eks", f"cluster/{props.eks_cluster_name}")
         passed_to_sagemaker = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
         return [
             # Model buckets are named per deployment (InferenceEndpointConfig s3Storage.bucketName).
@@ -147,7 +148,7 @@ class InferenceOperator(Construct):
             # A certificate's ARN exists only once it is imported.
             Statement("ImportCertificates", ("acm:ImportCertificate",), ("*",)),
             Statement("SageMakerEndpoints", SAGEMAKER_ACTIONS, (aws.arn("sagemaker", "*"),)),
-            Statement("ReadEksCluster", ("eks:DescribeCluster", "eks:ListAddons"), (aws.arn("eks", f"cluster/{props.eks_cluster_name}"),)),
+            Statement("ReadEksCluster", ("eks:DescribeCluster", "eks:ListAddons"), (cluster_arn,)),
             Statement("PassRoleToSageMaker", ("iam:PassRole",), (aws.arn("iam", "role/*", region=False),),
                       conditions=passed_to_sagemaker),
         ]
