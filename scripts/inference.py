@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from scripts.hyperpod_kube import kubeconfig_path
+from scripts.hyperpod_status import format_table
 
 GROUP = "inference.sagemaker.aws.amazon.com"
 VERSION = "v1"
@@ -311,13 +312,6 @@ def _first_line(err: Any) -> str:
 
 
 # --- command line -------------------------------------------------------------------------------
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
-    return "\n".join(
-        "  ".join(str(cell).ljust(width) for cell, width in zip(line, widths)).rstrip() for line in (headers, *rows)
-    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -214,3 +214,12 @@ def test_the_example_manifests_deploy_as_they_are(custom_objects_api, kubeconfig
     received = {name: obj["spec"] for (_, _, name), obj in custom_objects_api.objects.items()}
     assert received == sent
     assert {plural for plural, _, _ in custom_objects_api.objects} == {"jumpstartmodels", "inferenceendpointconfigs"}
+
+
+def test_deploy_with_an_invalid_configuration_exits_2(custom_objects_api, kubeconfig, tmp_path, monkeypatch, capsys):
+    config = tmp_path / "platform.yaml"
+    config.write_text("hyperpod:\n  enable_inference_operator: maybe\n")
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(config))
+    code, _, err = run(capsys, kubeconfig, "deploy-jumpstart", "--name", "deepseek")
+    assert code == 2 and "invalid configuration" in err and "hyperpod.enable_inference_operator" in err
+    assert not custom_objects_api.objects
