@@ -235,6 +235,7 @@ class InferenceManager:
             raise translate(err, kind, "watch", self.namespace) from None
         finally:
             watcher.stop()
+            events.close()  # closes the HTTP response now, not when collected
 
     def _call(self, kind: ModelKind, verb: str, function: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -249,10 +250,13 @@ def translate(err: Exception, kind: ModelKind, verb: str, namespace: str) -> Exc
 
     if isinstance(err, (OperationFailed, CannotRun)):
         return err
+    import urllib3
+
     if isinstance(err, ApiException):
         return api_error(err, kind, verb, namespace)
-    # urllib3, socket and protocol errors share no base class.
-    return CannotRun(f"Kubernetes API unreachable: {_first_line(err)}")
+    if isinstance(err, (urllib3.exceptions.HTTPError, OSError)):
+        return CannotRun(f"Kubernetes API unreachable: {_first_line(err)}")
+    return CannotRun(f"unexpected reply to {verb} {kind.kind}: {type(err).__name__}: {_first_line(err)}")
 
 
 def api_error(err: Any, kind: ModelKind, verb: str, namespace: str) -> Exception:
