@@ -64,7 +64,11 @@ def test_writes_reach_only_the_tls_bucket(synth):
     assert statements["PassRoleToSageMaker"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
-    assert all(not action.endswith(":*") for s in statements.values() for action in s["Action"])
+    assert statements["SageMaker"]["Resource"] == [
+        "arn:${data.aws_partition.context_partition.partition}:sagemaker:us-west-2:"
+        "${data.aws_caller_identity.context_caller.account_id}:*"
+    ]
+    assert all(r.startswith("arn:") and ":eks:us-west-2:" in r for r in statements["ReadEksCluster"]["Resource"])
 
 
 def test_tls_bucket_is_private_encrypted_and_tls_only(synth):

@@ -10,9 +10,12 @@ its configuration values ``executionRoleArn`` and ``tlsCertificateS3Bucket``.
 The permissions follow the execution-role policy AWS publishes with the operator's chart
 (``helm_chart/HyperPodHelmChart/charts/inference-operator/config/policy`` in
 aws/sagemaker-hyperpod-cli), narrowed where the platform knows the resource: this account
-and region for SageMaker, this cluster for EKS, the TLS bucket for writes. The Bedrock,
-API Gateway and execute-api statements of that policy serve optional integrations the
-platform does not set up and are left out.
+and region for SageMaker, this cluster for EKS, object reads and pulls instead of every S3
+and ECR read. The TLS-bucket writes and certificate tagging come from the operator's 3.0
+release notes; ACM import, describe and delete are assumed from the certificates it reports
+(status.tlsCertificate.certificateARN). The Bedrock, API Gateway and execute-api statements
+of the published policy serve optional integrations the platform does not set up and are
+left out.
 """
 
 from __future__ import annotations
@@ -81,22 +84,23 @@ CERTIFICATE_ACTIONS = (
     "acm:DescribeCertificate",
     "acm:AddTagsToCertificate",
 )
-SAGEMAKER_ACTIONS = (
-    "sagemaker:CreateModel",
-    "sagemaker:DeleteModel",
-    "sagemaker:DescribeModel",
-    "sagemaker:CreateEndpointConfig",
-    "sagemaker:DeleteEndpointConfig",
-    "sagemaker:DescribeEndpointConfig",
-    "sagemaker:CreateEndpoint",
-    "sagemaker:DeleteEndpoint",
-    "sagemaker:DescribeEndpoint",
-    "sagemaker:UpdateEndpoint",
-    "sagemaker:AddTags",
-    "sagemaker:DescribeHubContent",
-    "sagemaker:DescribeCluster",
-    "sagemaker:ListClusterNodes",
-    "sagemaker:UpdateClusterInference",
+# The published policy grants sagemaker:* (endpoints, models, hub content, the cluster's
+# inference settings); here it is limited to this account and region.
+SAGEMAKER_ACTIONS = ("sagemaker:*",)
+EKS_ACTIONS = ("eks:Describe*", "eks:List*", "eks:AccessKubernetesApi")
+# Network interfaces and the VPC endpoint service behind a registered SageMaker endpoint.
+INTERFACE_ACTIONS = (
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:AttachNetworkInterface",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DetachNetworkInterface",
+    "ec2:ModifyNetworkInterfaceAttribute",
+    "ec2:UnassignPrivateIpAddresses",
+    "ec2:CreateVpcEndpointServiceConfiguration",
+    "ec2:DeleteVpcEndpointServiceConfigurations",
+    "ec2:DescribeVpcEndpointServiceConfigurations",
+    "ec2:ModifyVpcEndpointServicePermissions",
 )
 
 
@@ -143,12 +147,13 @@ class InferenceOperator(Construct):
             Statement("ListTlsBucket", ("s3:ListBucket",), (bucket_arn,)),
             Statement("PullImages", PULL_IMAGE_ACTIONS, ("*",)),
             Statement("DescribeNetwork", NETWORK_ACTIONS, ("*",)),
+            Statement("NetworkInterfaces", INTERFACE_ACTIONS, ("*",)),
             Statement("CreateLoadBalancer", ("elasticloadbalancing:CreateLoadBalancer",), ("*",)),
             Statement("Certificates", CERTIFICATE_ACTIONS, (aws.arn("acm", "certificate/*"),)),
             # A certificate's ARN exists only once it is imported.
             Statement("ImportCertificates", ("acm:ImportCertificate",), ("*",)),
-            Statement("SageMakerEndpoints", SAGEMAKER_ACTIONS, (aws.arn("sagemaker", "*"),)),
-            Statement("ReadEksCluster", ("eks:DescribeCluster", "eks:ListAddons"), (cluster_arn,)),
+            Statement("SageMaker", SAGEMAKER_ACTIONS, (aws.arn("sagemaker", "*"),)),
+            Statement("ReadEksCluster", EKS_ACTIONS, (cluster_arn,)),
             Statement("PassRoleToSageMaker", ("iam:PassRole",), (aws.arn("iam", "role/*", region=False),),
                       conditions=passed_to_sagemaker),
         ]
