@@ -187,6 +187,11 @@ class HyperPodConfig(Section):
     enable_observability: bool = Field(
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
+    enable_inference_operator: bool = Field(
+        default=False,
+        description="HyperPod inference operator add-on (JumpStartModel, InferenceEndpointConfig), "
+        "with its pod identity role and TLS certificate bucket.",
+    )
     instance_groups: list[InstanceGroupConfig] = Field(default_factory=_default_instance_groups, min_length=1)
 
     @field_validator("cluster_name")
@@ -212,6 +217,12 @@ class HyperPodConfig(Section):
                 "HyperPod helm dependencies: set install_helm_dependencies to true or "
                 "enable_training_operator to false"
             )
+        if self.enable_inference_operator and not self.install_helm_dependencies:
+            raise ValueError(
+                "enable_inference_operator needs cert-manager for its webhooks, which this platform "
+                "installs with the HyperPod helm dependencies: set install_helm_dependencies to true or "
+                "enable_inference_operator to false"
+            )
         wants_deep_checks = any(group.deep_health_checks for group in self.instance_groups)
         if wants_deep_checks and self.install_helm_dependencies and not self.helm_subcharts.deep_health_check:
             raise ValueError(
@@ -222,5 +233,6 @@ class HyperPodConfig(Section):
 
     @property
     def installs_cert_manager(self) -> bool:
-        """The training operator's webhooks need cert-manager; the dependencies chart brings it."""
-        return self.install_helm_dependencies and self.enable_training_operator
+        """The training and inference operators' webhooks need cert-manager; the dependencies
+        chart brings it."""
+        return self.install_helm_dependencies and (self.enable_training_operator or self.enable_inference_operator)

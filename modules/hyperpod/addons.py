@@ -1,5 +1,6 @@
-"""EKS add-ons that extend a HyperPod cluster: training operator, task governance and
-observability. Each needs the HyperPod cluster to exist (they run on its nodes and read it)."""
+"""EKS add-ons that extend a HyperPod cluster: training operator, task governance,
+observability and the inference operator. Each needs the HyperPod cluster to exist (they
+run on its nodes and read it)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from modules.core.aws_context import AwsContext
 from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
 from modules.eks.addons import Addon, AddonSpec
+
+from .inference_operator import INFERENCE_OPERATOR, InferenceOperator, InferenceOperatorProps
 
 TRAINING_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-training-operator", before_nodes=False)
 TASK_GOVERNANCE = AddonSpec("amazon-sagemaker-hyperpod-taskgovernance", before_nodes=False)
@@ -64,6 +67,8 @@ class HyperPodAddons(Construct):
             self._add(TASK_GOVERNANCE, [])
         if config.enable_observability:
             self._observability(aws)
+        if config.enable_inference_operator:
+            self._inference_operator(aws)
 
     def _add(self, spec: AddonSpec, grants: Sequence[ITerraformDependable], configuration: str | None = None) -> Addon:
         addon = Addon(
@@ -128,3 +133,13 @@ class HyperPodAddons(Construct):
             }
         )
         self._add(OBSERVABILITY, role.grants, configuration)
+
+    def _inference_operator(self, aws: AwsContext) -> None:
+        props = self._props
+        operator = InferenceOperator(
+            self,
+            "inference_operator",
+            aws=aws,
+            props=InferenceOperatorProps(name=props.name, eks_cluster_name=props.eks_cluster_name),
+        )
+        self._add(INFERENCE_OPERATOR, [*operator.role.grants, operator.tls_bucket], operator.configuration)
