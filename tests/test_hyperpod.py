@@ -53,17 +53,17 @@ def test_bucket_name_starts_with_sagemaker(stack):
 
 def test_bucket_is_private_encrypted_versioned_and_tls_only(stack):
     bucket_id = ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "id")
-    block = resource(stack, "aws_s3_bucket_public_access_block", "hyperpod_lifecycle_scripts_public_access_block")
+    block = resource(stack, "aws_s3_bucket_public_access_block", "hyperpod_lifecycle_scripts_bucket_public_access_block")
     assert block["bucket"] == bucket_id
     for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
         assert block[setting] is True
     encryption = resource(
-        stack, "aws_s3_bucket_server_side_encryption_configuration", "hyperpod_lifecycle_scripts_encryption"
+        stack, "aws_s3_bucket_server_side_encryption_configuration", "hyperpod_lifecycle_scripts_bucket_encryption"
     )
     assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
-    versioning = resource(stack, "aws_s3_bucket_versioning", "hyperpod_lifecycle_scripts_versioning")
+    versioning = resource(stack, "aws_s3_bucket_versioning", "hyperpod_lifecycle_scripts_bucket_versioning")
     assert versioning["versioning_configuration"]["status"] == "Enabled"
-    [statement] = jsonencoded(resource(stack, "aws_s3_bucket_policy", "hyperpod_lifecycle_scripts_policy")["policy"])[
+    [statement] = jsonencoded(resource(stack, "aws_s3_bucket_policy", "hyperpod_lifecycle_scripts_bucket_policy")["policy"])[
         "Statement"
     ]
     assert statement["Effect"] == "Deny"

@@ -73,10 +73,10 @@ def test_writes_reach_only_the_tls_bucket(synth):
 
 def test_tls_bucket_is_private_encrypted_and_tls_only(synth):
     stack = synth(ON)
-    block = resource(stack, "aws_s3_bucket_public_access_block", f"{BUCKET}_public_access_block")
+    block = resource(stack, "aws_s3_bucket_public_access_block", f"{PREFIX}_tls_public_access_block")
     assert all(block[key] for key in ("block_public_acls", "block_public_policy", "ignore_public_acls",
                                       "restrict_public_buckets"))
-    policy = jsonencoded(resource(stack, "aws_s3_bucket_policy", f"{PREFIX}_tls_bucket_policy")["policy"])
+    policy = jsonencoded(resource(stack, "aws_s3_bucket_policy", f"{PREFIX}_tls_policy")["policy"])
     [deny] = policy["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 

@@ -7,6 +7,22 @@ import pytest
 
 from tests.tf import policy_of, resources
 
+# Every optional feature switched on: the defaults must hold there too.
+EVERYTHING_ON = {
+    "vpc": {"nat_gateways": "one_per_az"},
+    "hyperpod": {
+        "enable_task_governance": True,
+        "enable_observability": True,
+        "enable_inference_operator": True,
+    },
+}
+
+
+@pytest.fixture(params=["default", "everything on"])
+def stack(request, synth):
+    """Each test runs on the default stack and on the stack with every option on."""
+    return synth({} if request.param == "default" else EVERYTHING_ON)
+
 # Policy-bearing attributes per resource type.
 POLICY_ATTRIBUTES = {
     "aws_iam_role": ("assume_role_policy",),

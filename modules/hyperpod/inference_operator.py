@@ -23,25 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import Fn
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as EncryptionByDefault,
-)
 from constructs import Construct
 
 from modules.core.aws_context import AwsContext
 from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
+from modules.core.private_bucket import PrivateBucket
 from modules.eks.addons import AddonSpec
 
 INFERENCE_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-inference", before_nodes=False)
@@ -54,7 +41,6 @@ TLS_BUCKET_SUFFIX = "-inference-tls-"
 READ_MODEL_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
 TLS_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging")
 PULL_IMAGE_ACTIONS = (
-    "ecr:GetAuthorizationToken",
     "ecr:BatchCheckLayerAvailability",
     "ecr:GetDownloadUrlForLayer",
     "ecr:BatchGetImage",
@@ -68,7 +54,6 @@ NETWORK_ACTIONS = (
     "ec2:DescribeSubnets",
     "ec2:DescribeTags",
     "ec2:DescribeVpcs",
-    "ec2:CreateTags",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeLoadBalancerAttributes",
     "elasticloadbalancing:DescribeListeners",
@@ -134,7 +119,7 @@ class InferenceOperator(Construct):
 
     @property
     def configuration(self) -> str:
-        return Fn.jsonencode({"executionRoleArn": self.role.arn, "tlsCertificateS3Bucket": self.tls_bucket.bucket})
+        return Fn.jsonencode({"executionRoleArn": self.role.arn, "tlsCertificateS3Bucket": self.tls_bucket.name})
 
     def _statements(self, aws: AwsContext, props: InferenceOperatorProps) -> list[Statement]:
         bucket_arn = self.tls_bucket.arn
@@ -145,60 +130,30 @@ class InferenceOperator(Construct):
             Statement("ReadModels", READ_MODEL_ACTIONS, (f"arn:{aws.partition}:s3:::*",)),
             Statement("TlsCertificates", TLS_OBJECT_ACTIONS, (f"{bucket_arn}/*",)),
             Statement("ListTlsBucket", ("s3:ListBucket",), (bucket_arn,)),
-            Statement("PullImages", PULL_IMAGE_ACTIONS, ("*",)),
+            # The registry token is account-wide; image pulls name repositories of any
+            # account in this region (model servers come from AWS's own registries).
+            Statement("RegistryToken", ("ecr:GetAuthorizationToken",), ("*",)),
+            Statement("PullImages", PULL_IMAGE_ACTIONS, (f"arn:{aws.partition}:ecr:{aws.region}:*:repository/*",)),
+            # Describe calls cannot be scoped to resources.
             Statement("DescribeNetwork", NETWORK_ACTIONS, ("*",)),
-            Statement("NetworkInterfaces", INTERFACE_ACTIONS, ("*",)),
-            Statement("CreateLoadBalancer", ("elasticloadbalancing:CreateLoadBalancer",), ("*",)),
-            Statement("Certificates", CERTIFICATE_ACTIONS, (aws.arn("acm", "certificate/*"),)),
-            # A certificate's ARN exists only once it is imported.
-            Statement("ImportCertificates", ("acm:ImportCertificate",), ("*",)),
+            Statement("TagNetworkResources", ("ec2:CreateTags",), (aws.arn("ec2", "*"),)),
+            Statement("NetworkInterfaces", INTERFACE_ACTIONS, (aws.arn("ec2", "*"),)),
+            Statement(
+                "CreateLoadBalancer",
+                ("elasticloadbalancing:CreateLoadBalancer",),
+                (aws.arn("elasticloadbalancing", "loadbalancer/*"),),
+            ),
+            Statement(
+                "Certificates",
+                (*CERTIFICATE_ACTIONS, "acm:ImportCertificate"),
+                (aws.arn("acm", "certificate/*"),),
+            ),
             Statement("SageMaker", SAGEMAKER_ACTIONS, (aws.arn("sagemaker", "*"),)),
             Statement("ReadEksCluster", EKS_ACTIONS, (cluster_arn,)),
             Statement("PassRoleToSageMaker", ("iam:PassRole",), (aws.arn("iam", "role/*", region=False),),
                       conditions=passed_to_sagemaker),
         ]
 
-    def _tls_bucket(self, platform_name: str) -> S3Bucket:
+    def _tls_bucket(self, platform_name: str) -> PrivateBucket:
         # Only certificates the operator issues live here: destroying the platform may delete them.
-        bucket = S3Bucket(self, "tls_bucket", bucket_prefix=tls_bucket_prefix(platform_name), force_destroy=True)
-        S3BucketPublicAccessBlock(
-            self,
-            "tls_bucket_public_access_block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "tls_bucket_ownership",
-            bucket=bucket.id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "tls_bucket_encryption",
-            bucket=bucket.id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=EncryptionByDefault(sse_algorithm="AES256")
-                )
-            ],
-        )
-        S3BucketPolicy(
-            self,
-            "tls_bucket_policy",
-            bucket=bucket.id,
-            policy=policy_document(
-                Statement(
-                    "DenyInsecureTransport",
-                    ("s3:*",),
-                    (bucket.arn, f"{bucket.arn}/*"),
-                    effect="Deny",
-                    principals={"AWS": "*"},
-                    conditions={"Bool": {"aws:SecureTransport": "false"}},
-                )
-            ),
-        )
-        return bucket
+        return PrivateBucket(self, "tls", bucket_prefix=tls_bucket_prefix(platform_name), force_destroy=True)

@@ -7,35 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
-from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
-    S3BucketOwnershipControls,
-    S3BucketOwnershipControlsRule,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
-    S3BucketLifecycleConfiguration,
-    S3BucketLifecycleConfigurationRule,
-    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleFilter,
-    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
-from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationA,
-    S3BucketServerSideEncryptionConfigurationRuleA,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
-    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA as EncryptionByDefault,
-)
-from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
-    S3BucketVersioningA,
-    S3BucketVersioningVersioningConfiguration,
-)
 from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
-from modules.core.iam import Statement, policy_document
+from modules.core.private_bucket import PrivateBucket
+
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS_DIR = REPO_ROOT / "lifecycle_scripts"
@@ -93,82 +69,13 @@ class LifecycleScripts(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, platform_name: str, files: list[ScriptFile]):
         super().__init__(scope, construct_id)
-        self.bucket = S3Bucket(
-            self,
-            "bucket",
-            bucket_prefix=bucket_prefix(platform_name),
-            # The scripts live in git: destroying the platform may delete every version of them.
-            force_destroy=True,
-        )
-        bucket_id = self.bucket.id
-        S3BucketPublicAccessBlock(
-            self,
-            "public_access_block",
-            bucket=bucket_id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-        )
-        S3BucketOwnershipControls(
-            self,
-            "ownership",
-            bucket=bucket_id,
-            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
-        )
-        # SSE-S3 keeps each object's ETag equal to the MD5 of its content, which is how a
-        # changed script is detected; SSE-KMS ETags are not content hashes.
-        S3BucketServerSideEncryptionConfigurationA(
-            self,
-            "encryption",
-            bucket=bucket_id,
-            rule=[
-                S3BucketServerSideEncryptionConfigurationRuleA(
-                    apply_server_side_encryption_by_default=EncryptionByDefault(sse_algorithm="AES256")
-                )
-            ],
-        )
-        versioning = S3BucketVersioningA(
-            self,
-            "versioning",
-            bucket=bucket_id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
-        )
         # Old versions of replaced scripts are kept a month (to see what a node ran), then go.
-        S3BucketLifecycleConfiguration(
-            self,
-            "lifecycle",
-            bucket=bucket_id,
-            rule=[
-                S3BucketLifecycleConfigurationRule(
-                    id="expire-replaced-scripts",
-                    status="Enabled",
-                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                    noncurrent_version_expiration=[
-                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(noncurrent_days=30)
-                    ],
-                    abort_incomplete_multipart_upload=[
-                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(days_after_initiation=1)
-                    ],
-                )
-            ],
-            depends_on=[versioning],
+        # The scripts live in git: destroying the platform may delete every version of them.
+        self.private_bucket = PrivateBucket(
+            self, "bucket", bucket_prefix=bucket_prefix(platform_name), force_destroy=True, noncurrent_days=30
         )
-        S3BucketPolicy(
-            self,
-            "policy",
-            bucket=bucket_id,
-            policy=policy_document(
-                Statement(
-                    "DenyInsecureTransport",
-                    ("s3:*",),
-                    (self.bucket.arn, f"{self.bucket.arn}/*"),
-                    effect="Deny",
-                    principals={"AWS": "*"},
-                    conditions={"Bool": {"aws:SecureTransport": "false"}},
-                )
-            ),
-        )
+        self.bucket = self.private_bucket.bucket
+        bucket_id = self.bucket.id
         self.objects = [
             S3Object(
                 self,
