@@ -6,17 +6,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from cdktf import Fn, ITerraformDependable, Op, TerraformOutput, Token
+from cdktf import Fn, ITerraformDependable, TerraformLocal, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
 from constructs import Construct
 
 from modules.config.hyperpod import InstanceGroupConfig
 from modules.config.platform import PlatformConfig
+from modules.core import hcl_expr as hcl
 from modules.core.aws_context import AwsContext
+from modules.core.helm_values import TerraformValue
+from modules.core.stack import ReadableStack
+from modules.inputs import Inputs
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
 from .desired_state import ON_CREATE_SCRIPT, ClusterSpec, InstanceGroupSpec, VpcPlacement
+from .instance_group_fields import GroupContext, instance_groups_expression, zones_have_a_subnet
 from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies
 from .lifecycle_scripts import LifecycleScripts, ScriptFile, script_files, script_source
@@ -34,14 +39,35 @@ class HyperPodProps:
     eks_node_security_group_id: str
     eks_ready: Sequence[ITerraformDependable]
     """What must exist before charts are installed: nodes to run their controllers on."""
+    inputs: Inputs
+    """The root configuration's variables (hyperpod_*) the resources read."""
     scripts: list[ScriptFile] = field(default_factory=script_files)
 
 
-def add_hyperpod(scope: Construct, construct_id: str, *, aws: AwsContext, props: HyperPodProps) -> "HyperPod | None":
-    """The one place that decides whether HyperPod is part of the stack."""
-    if not props.config.hyperpod.enabled:
-        return None
-    return HyperPod(scope, construct_id, aws=aws, props=props)
+ENABLED = "var.hyperpod_enabled"
+HELM_DEPENDENCIES_ENABLED = f"{ENABLED} && var.hyperpod_install_helm_dependencies"
+TRAINING_OPERATOR_ENABLED = f"{ENABLED} && var.hyperpod_enable_training_operator"
+
+
+def add_hyperpod(scope: Construct, construct_id: str, *, aws: AwsContext, props: HyperPodProps) -> "HyperPod":
+    """The one place that decides whether HyperPod is deployed: always synthesized, and
+    ``var.hyperpod_enabled`` (default: ``hyperpod.enabled``) counts every resource in or out,
+    so an HCL team switches it in terraform.tfvars as the YAML key would."""
+    hyperpod = HyperPod(scope, construct_id, aws=aws, props=props)
+    stack = _readable_stack(hyperpod)
+    stack.only_when(hyperpod, ENABLED)
+    if hyperpod.helm is not None:
+        stack.only_when(hyperpod.helm, HELM_DEPENDENCIES_ENABLED)
+    for construct in hyperpod.addons.training_operator:
+        stack.only_when(construct, TRAINING_OPERATOR_ENABLED)
+    return hyperpod
+
+
+def _readable_stack(construct: Construct) -> ReadableStack:
+    stack = TerraformStack.of(construct)
+    if not isinstance(stack, ReadableStack):
+        raise TypeError("HyperPod needs a ReadableStack (conditional resources, raw expressions)")
+    return stack
 
 
 class HyperPod(Construct):
@@ -51,6 +77,8 @@ class HyperPod(Construct):
         config = platform.hyperpod
         name = platform.name
         eks_cluster = props.eks_cluster
+        stack = _readable_stack(self)
+        inputs = props.inputs
 
         self.scripts = LifecycleScripts(self, "lifecycle_scripts", platform_name=name, files=props.scripts)
         self.execution_role = ExecutionRole(
@@ -69,10 +97,21 @@ class HyperPod(Construct):
             eks_cluster_security_group_id=eks_cluster.vpc_config.cluster_security_group_id,
             eks_node_security_group_id=props.eks_node_security_group_id,
         )
-        self.helm = (
-            HelmDependencies(self, "helm_dependencies", config=config, depends_on=props.eks_ready)
-            if config.install_helm_dependencies
-            else None
+        # Always synthesized: var.hyperpod_install_helm_dependencies counts it in or out.
+        self.helm = HelmDependencies(
+            self,
+            "helm_dependencies",
+            config=config,
+            depends_on=props.eks_ready,
+            cert_manager=TerraformValue(inputs.reference("hyperpod_enable_training_operator")),
+        )
+        self.subnets = _SubnetLocals(self, props)
+        self.group_context = GroupContext(
+            execution_role_arn=hcl.Ref(f"{stack.address_of(self.execution_role.service_role.role)}.arn"),
+            scripts_bucket_name=hcl.Ref(f"{stack.address_of(self.scripts.bucket)}.bucket"),
+            security_group_id=hcl.Ref(f"{stack.address_of(self.security_group.group)}.id"),
+            private_subnet_ids=hcl.Ref(self.subnets.ids_reference),
+            private_subnet_zones=hcl.Ref(self.subnets.zones_reference),
         )
 
         self.cluster = HyperPodCluster(
@@ -87,6 +126,13 @@ class HyperPod(Construct):
                 instance_groups=tuple(self._instance_group(props, group) for group in config.instance_groups),
                 tags=platform.tags,
             ),
+            # What is deployed reads the variables; the configured values above are what
+            # synth checks against the schema's rules (and the variables' defaults).
+            inputs={
+                "ClusterName": inputs.string("hyperpod_cluster_name"),
+                "NodeRecovery": inputs.string("hyperpod_node_recovery"),
+                "InstanceGroups": stack.raw_expression(instance_groups_expression(self.group_context).hcl()),
+            },
             preconditions=[
                 Precondition(
                     condition=Fn.fileexists(script_source(ON_CREATE_SCRIPT)),
@@ -95,17 +141,13 @@ class HyperPod(Construct):
                         "(LifeCycleConfig.OnCreate); add it to the lifecycle_scripts folder."
                     ),
                 ),
-                *(
-                    self._zone_has_a_subnet(props, index, group.availability_zone)
-                    for index, group in enumerate(config.instance_groups)
-                    if group.availability_zone
-                ),
+                self._zones_have_a_subnet(),
             ],
             depends_on=[
                 *self.execution_role.grants,
                 *self.security_group.rules,
                 *self.scripts.objects,
-                *([self.helm.release] if self.helm else []),
+                self.helm.release,
             ],
         )
         self.addons = HyperPodAddons(
@@ -124,27 +166,31 @@ class HyperPod(Construct):
         self._outputs()
 
     def _instance_group(self, props: HyperPodProps, group: InstanceGroupConfig) -> InstanceGroupSpec:
-        zone_placement = None
-        if group.availability_zone:
-            zone_placement = VpcPlacement(self._subnets_in(props, group.availability_zone), [self.security_group.id])
+        """The configured group rendered from the same table as the deployed expression, with
+        the cdktf tokens of the references, for the synth-time schema check."""
+        context = self.group_context
         return InstanceGroupSpec(
             config=group,
-            execution_role_arn=self.execution_role.arn,
-            lifecycle_scripts_uri=self.scripts.source_uri,
-            zone_placement=zone_placement,
+            context=context,
+            references={
+                context.execution_role_arn.text: self.execution_role.arn,
+                context.scripts_bucket_name.text: self.scripts.bucket.bucket,
+                context.security_group_id.text: self.security_group.id,
+                context.private_subnet_ids.text: props.private_subnet_ids,
+                context.private_subnet_zones.text: props.private_subnet_zones,
+            },
+            matchkeys=lambda ids, zones, search: Token.as_list(Fn.matchkeys(ids, zones, search)),
         )
 
-    @staticmethod
-    def _subnets_in(props: HyperPodProps, zone: str) -> list[str]:
-        """The private subnet of ``zone`` (subnets are spread over AZs found at apply time)."""
-        return Token.as_list(Fn.matchkeys(props.private_subnet_ids, props.private_subnet_zones, [zone]))
-
-    def _zone_has_a_subnet(self, props: HyperPodProps, index: int, zone: str) -> Precondition:
+    def _zones_have_a_subnet(self) -> Precondition:
+        """Every group pinned to a zone finds a private subnet there (subnets are spread over
+        the zones found at apply time)."""
+        condition = zones_have_a_subnet(self.group_context)
         return Precondition(
-            condition=Op.gte(Fn.length_of(self._subnets_in(props, zone)), 1),
+            condition="${" + condition.hcl() + "}",
             error_message=(
-                f"hyperpod.instance_groups[{index}].availability_zone {zone} has no private subnet (the VPC "
-                "uses the region's first vpc.max_azs zones): choose one of those zones"
+                "An instance group's availability_zone has no private subnet (the VPC uses the region's "
+                "first vpc.max_azs zones): choose one of those zones."
             ),
         )
 
@@ -174,3 +220,16 @@ class HyperPod(Construct):
             value=self.scripts.bucket.bucket,
             description="Bucket holding the HyperPod lifecycle scripts",
         )
+
+
+class _SubnetLocals(Construct):
+    """The private subnets and their zones as locals, so expressions written as text (the
+    instance groups' placement) can name them."""
+
+    def __init__(self, scope: Construct, props: HyperPodProps):
+        super().__init__(scope, "private_subnets")
+        stack = _readable_stack(self)
+        self.ids = TerraformLocal(self, "ids", props.private_subnet_ids)
+        self.zones = TerraformLocal(self, "zones", props.private_subnet_zones)
+        self.ids_reference = f"local.{stack.get_logical_id(self.ids)}"
+        self.zones_reference = f"local.{stack.get_logical_id(self.zones)}"

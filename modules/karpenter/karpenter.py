@@ -18,7 +18,7 @@ from .controller_role import ControllerRole
 from .interruption_queue import InterruptionQueue
 from .node_pools_release import NodePoolsRelease
 from .node_role import NodeRole
-from .pools import Pools, platform_pools
+from .pools import GpuPoolInputs, Pools, platform_pools
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class KarpenterProps:
     cluster: EksCluster
     cluster_ready: list[ITerraformDependable]
     """What must run before the controller can: the system node group and CoreDNS."""
+    gpu_inputs: GpuPoolInputs | None = None
+    """Terraform variables the GPU pool reads; without them, the configured values."""
 
 
 class Karpenter(Construct):
@@ -61,7 +63,9 @@ class Karpenter(Construct):
                 ],
             ),
         )
-        self.pools: Pools = platform_pools(config.karpenter, name, self.node_role.role_name, config.tags)
+        self.pools: Pools = platform_pools(
+            config.karpenter, name, self.node_role.role_name, config.tags, props.gpu_inputs
+        )
         self.node_pools = NodePoolsRelease(
             self,
             "node_pools",
