@@ -27,6 +27,7 @@ class ReadableStack(TerraformStack):
         self._allocated: dict[str, str] = {}
         self._conditional: dict[str, tuple[IConstruct, str]] = {}
         self._raw: list[str] = []
+        self._verbatim: list[tuple[tuple[str, ...], Any]] = []
 
     def _allocate_logical_id(self, tf_element) -> str:  # jsii protected override
         node: Node = tf_element if isinstance(tf_element, Node) else tf_element.node
@@ -63,8 +64,18 @@ class ReadableStack(TerraformStack):
         self._raw.append(expression)
         return RAW_MARKER.format(len(self._raw) - 1)
 
+    def write_verbatim(self, path: tuple[str, ...], value: Any) -> None:
+        """Write ``value`` at ``path`` of the document as it is: cdktf rewrites the keys of
+        maps it is given (``example.com/pool`` becomes ``example_com_pool``) and drops nulls."""
+        self._verbatim.append((path, value))
+
     def to_terraform(self) -> Any:  # jsii override: post-processes the synthesized document
         document = super().to_terraform()
+        for path, value in self._verbatim:
+            parent = document
+            for key in path[:-1]:
+                parent = parent[key]
+            parent[path[-1]] = value
         for index, expression in enumerate(self._raw):
             document = _replace_marker(document, RAW_MARKER.format(index), expression)
         conditions = self._conditional_addresses()

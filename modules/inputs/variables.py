@@ -46,6 +46,7 @@ from modules.core.hcl_expr import (
     null_or,
     one_of,
 )
+from modules.core.stack import ReadableStack
 from modules.hyperpod.desired_state import group_values
 
 CAPACITY_TYPES = ("spot", "on-demand", "reserved")
@@ -469,4 +470,6 @@ def declare_inputs(stack: TerraformStack, specs: tuple[InputSpec, ...]) -> Input
             ]
             or None,
         )
+        if isinstance(stack, ReadableStack):
+            stack.write_verbatim(("variable", spec.name, "default"), spec.default)
     return Inputs(variables)
