@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth test bench snapshot-update docs clean
+.PHONY: setup synth hcl test bench snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,10 @@ $(STAMP): requirements.txt requirements-dev.txt scripts/requirements.txt
 ## Synthesize the configuration (defaults, or the YAML file $HYPERPOD_EKS_CONFIG names).
 synth: $(STAMP)
 	$(PY) main.py
+
+## Synthesize and write formatted HCL copies beside the JSON (cdktf.out/stacks/<stack>/hcl/).
+hcl: $(STAMP)
+	$(PY) main.py --hcl
 
 ## Run every test.
 test: $(STAMP)

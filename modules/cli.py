@@ -25,6 +25,12 @@ BuildStack = Callable[[App, PlatformConfig], TerraformStack]
 
 
 def run(build: BuildStack, argv: list[str] | None = None) -> None:
+    """``--hcl`` also writes formatted .tf copies beside the JSON (for review)."""
+    args = sys.argv[1:] if argv is None else argv
+    unknown = [a for a in args if a not in ("--hcl",)]
+    if unknown:
+        print(f"error: unknown argument(s): {' '.join(unknown)} (known: --hcl)", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     try:
         config = load_config()
     except ConfigError as err:
@@ -33,7 +39,7 @@ def run(build: BuildStack, argv: list[str] | None = None) -> None:
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    stack = synth_atomically(build, config, outdir)
+    stack = synth_atomically(build, config, outdir, hcl="--hcl" in args)
     print_summary(stack, config, outdir)
     exit_without_teardown()
 
@@ -53,9 +59,9 @@ def exit_without_teardown() -> None:
     os._exit(0)
 
 
-def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
+def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hcl: bool = False) -> TerraformStack:
     """Synthesize into a fresh folder beside ``outdir`` and swap it in only when complete,
-    so a failed synth leaves the previous output untouched."""
+    so a failed synth leaves the previous output untouched. ``hcl`` adds the HCL copies."""
     outdir = outdir.absolute()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
@@ -64,6 +70,10 @@ def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) ->
         app = App(outdir=str(staging))
         stack = build(app, config)
         app.synth()
+        if hcl:
+            from modules.hcl_output import write_hcl
+
+            write_hcl(stack, staging / "stacks" / stack.node.id)
         _swap_into_place(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
