@@ -2,10 +2,13 @@
 """Entry point of the platform: wires the subsystems into one stack and synthesizes it.
 
     python main.py                          # defaults (us-west-2)
+    python main.py --hcl                    # also formatted .tf copies for review
     HYPERPOD_EKS_CONFIG=platform.yaml python main.py
 """
 
 from __future__ import annotations
+
+import sys
 
 # First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
 import modules  # noqa: F401  isort: skip
@@ -120,4 +123,4 @@ def build(app: App, config: PlatformConfig) -> PlatformStack:
 
 
 if __name__ == "__main__":
-    run(build)
+    run(build, sys.argv[1:])

@@ -26,7 +26,7 @@ BuildStack = Callable[[App, PlatformConfig], TerraformStack]
 
 def run(build: BuildStack, argv: list[str] | None = None) -> None:
     """``--hcl`` also writes formatted .tf copies beside the JSON (for review)."""
-    args = sys.argv[1:] if argv is None else argv
+    args = argv or []
     unknown = [a for a in args if a not in ("--hcl",)]
     if unknown:
         print(f"error: unknown argument(s): {' '.join(unknown)} (known: --hcl)", file=sys.stderr)
