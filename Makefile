@@ -33,10 +33,9 @@ bench: $(STAMP)
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
 
-## Regenerate the documents generated from code (the HyperPod instance type table).
+## Regenerate the documents generated from code (instance types, HCL teams, architecture).
 docs: $(STAMP)
-	$(PY) -c "from modules.config.hyperpod_instance_types import render_markdown as r; print(r(), end='')" \
-		> docs/hyperpod-instance-types.md
+	$(PY) -m scripts.generate_docs
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache

@@ -4,7 +4,7 @@ dependencies, the cluster, its add-ons and outputs."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from cdktf import Fn, ITerraformDependable, TerraformLocal, TerraformOutput, TerraformStack, Token
 from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
@@ -16,7 +16,6 @@ from modules.core import hcl_expr as hcl
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
 from modules.core.stack import ReadableStack
-from modules.inputs import Inputs
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
@@ -26,6 +25,9 @@ from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies
 from .lifecycle_scripts import LifecycleScripts, ScriptFile, script_files, script_source
 from .security_group import HyperPodSecurityGroup
+
+if TYPE_CHECKING:  # modules.inputs reads the instance group rendering of this package
+    from modules.inputs import Inputs
 
 
 @dataclass(frozen=True)
