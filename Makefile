@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth hcl test bench snapshot-update docs clean
+.PHONY: setup synth hcl modules test bench snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,10 @@ synth: $(STAMP)
 ## Synthesize and write formatted HCL copies beside the JSON (cdktf.out/stacks/<stack>/hcl/).
 hcl: $(STAMP)
 	$(PY) main.py --hcl
+
+## Synthesize and write the reusable Karpenter and HyperPod modules to dist/terraform-modules/.
+modules: $(STAMP)
+	$(PY) main.py --modules
 
 ## Run every test.
 test: $(STAMP)

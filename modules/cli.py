@@ -19,17 +19,20 @@ from cdktf import App, TerraformResource, TerraformStack
 from modules.config import ConfigError, PlatformConfig, load_config
 
 DEFAULT_OUTDIR = "cdktf.out"
+MODULES_DIR = "dist/terraform-modules"
+KNOWN_ARGUMENTS = ("--hcl", "--modules")
 EXIT_CONFIG_ERROR = 2
 
 BuildStack = Callable[[App, PlatformConfig], TerraformStack]
 
 
 def run(build: BuildStack, argv: list[str] | None = None) -> None:
-    """``--hcl`` also writes formatted .tf copies beside the JSON (for review)."""
+    """``--hcl`` also writes formatted .tf copies beside the JSON (for review);
+    ``--modules`` also writes the reusable modules to dist/terraform-modules/."""
     args = argv or []
-    unknown = [a for a in args if a not in ("--hcl",)]
+    unknown = [a for a in args if a not in KNOWN_ARGUMENTS]
     if unknown:
-        print(f"error: unknown argument(s): {' '.join(unknown)} (known: --hcl)", file=sys.stderr)
+        print(f"error: unknown argument(s): {' '.join(unknown)} (known: {', '.join(KNOWN_ARGUMENTS)})", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     try:
         config = load_config()
@@ -41,6 +44,11 @@ def run(build: BuildStack, argv: list[str] | None = None) -> None:
     outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
     stack = synth_atomically(build, config, outdir, hcl="--hcl" in args)
     print_summary(stack, config, outdir)
+    if "--modules" in args:
+        from modules.reusable import write_modules
+
+        for folder in write_modules(config, Path(MODULES_DIR)):
+            print(f"  module: {os.path.relpath(folder)}/")
     exit_without_teardown()
 
 

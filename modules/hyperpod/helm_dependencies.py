@@ -54,13 +54,14 @@ class HelmDependencies(Construct):
         config: HyperPodConfig,
         depends_on: Sequence[ITerraformDependable],
         cert_manager: Any = None,
+        chart: str = CHART_PATH,
     ):
         super().__init__(scope, construct_id)
         self.release = Release(
             self,
             "release",
             name=RELEASE_NAME,
-            chart=CHART_PATH,
+            chart=chart,
             namespace=NAMESPACE,
             dependency_update=True,
             values=[render_values(dict(sorted(chart_values(config, cert_manager).items())))],
@@ -68,7 +69,7 @@ class HelmDependencies(Construct):
             lifecycle=TerraformResourceLifecycle(
                 precondition=[
                     Precondition(
-                        condition=Fn.fileexists(f"{CHART_PATH}/Chart.yaml"),
+                        condition=Fn.fileexists(f"{chart}/Chart.yaml"),
                         error_message=(
                             f"The HyperPod helm chart is missing at {CHECKOUT_DIR}/{CHART_IN_CHECKOUT}: "
                             f"run {FETCH_SCRIPT} from the repository root, then plan again."

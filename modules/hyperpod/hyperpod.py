@@ -31,19 +31,50 @@ if TYPE_CHECKING:  # modules.inputs reads the instance group rendering of this p
 
 
 @dataclass(frozen=True)
+class EksClusterRef:
+    """The EKS cluster as HyperPod uses it: the stack's own, or one read by name."""
+
+    arn: str
+    name: str
+    version: str
+    cluster_security_group_id: str
+
+    @staticmethod
+    def of(cluster: EksCluster) -> "EksClusterRef":
+        return EksClusterRef(cluster.arn, cluster.name, cluster.version, cluster.vpc_config.cluster_security_group_id)
+
+
+@dataclass(frozen=True)
+class ModuleInputs:
+    """What differs when HyperPod is a reusable module: names, tags and paths come from
+    the module's variables and folder."""
+
+    name_reference: str
+    """``var.name``: the resource-name prefix."""
+    tags_reference: str
+    """``var.tags``: the cluster's tags."""
+    scripts_root: str
+    """Where ``lifecycle_scripts/`` is, for Terraform (``${path.module}``)."""
+    chart_path: str
+    """Where the HyperPod dependencies chart is, for Terraform."""
+
+
+@dataclass(frozen=True)
 class HyperPodProps:
     config: PlatformConfig
     vpc_id: str
     private_subnet_ids: list[str]
     private_subnet_zones: list[str]
     """Availability zone of each private subnet, in the same order."""
-    eks_cluster: EksCluster
+    eks_cluster: EksCluster | EksClusterRef
     eks_node_security_group_id: str
     eks_ready: Sequence[ITerraformDependable]
     """What must exist before charts are installed: nodes to run their controllers on."""
     inputs: Inputs
     """The root configuration's variables (hyperpod_*) the resources read."""
     scripts: list[ScriptFile] = field(default_factory=script_files)
+    module: ModuleInputs | None = None
+    """Set when HyperPod is synthesized as a reusable module."""
 
 
 ENABLED = "var.hyperpod_enabled"
@@ -65,6 +96,11 @@ def add_hyperpod(scope: Construct, construct_id: str, *, aws: AwsContext, props:
     return hyperpod
 
 
+def _tags_expression(tags: str) -> str:
+    """The cluster's Tags from a map variable, sorted as the Python rendering sorts them."""
+    return f"[for key in sort(keys({tags})) : {{Key = key, Value = {tags}[key]}}]"
+
+
 def _readable_stack(construct: Construct) -> ReadableStack:
     stack = TerraformStack.of(construct)
     if not isinstance(stack, ReadableStack):
@@ -77,12 +113,19 @@ class HyperPod(Construct):
         super().__init__(scope, construct_id)
         platform = props.config
         config = platform.hyperpod
-        name = platform.name
-        eks_cluster = props.eks_cluster
+        module = props.module
+        name = platform.name if module is None else Token.as_string("${" + module.name_reference + "}")
+        eks_cluster = props.eks_cluster if isinstance(props.eks_cluster, EksClusterRef) else EksClusterRef.of(props.eks_cluster)
         stack = _readable_stack(self)
         inputs = props.inputs
 
-        self.scripts = LifecycleScripts(self, "lifecycle_scripts", platform_name=name, files=props.scripts)
+        self.scripts = LifecycleScripts(
+            self,
+            "lifecycle_scripts",
+            platform_name=name,
+            files=props.scripts,
+            name_reference=module.name_reference if module else None,
+        )
         self.execution_role = ExecutionRole(
             self,
             "execution_role",
@@ -96,7 +139,7 @@ class HyperPod(Construct):
             "security_group",
             name=name,
             vpc_id=props.vpc_id,
-            eks_cluster_security_group_id=eks_cluster.vpc_config.cluster_security_group_id,
+            eks_cluster_security_group_id=eks_cluster.cluster_security_group_id,
             eks_node_security_group_id=props.eks_node_security_group_id,
         )
         # Always synthesized: var.hyperpod_install_helm_dependencies counts it in or out.
@@ -106,6 +149,7 @@ class HyperPod(Construct):
             config=config,
             depends_on=props.eks_ready,
             cert_manager=TerraformValue(inputs.reference("hyperpod_enable_training_operator")),
+            **({"chart": module.chart_path} if module else {}),
         )
         self.subnets = _SubnetLocals(self, props)
         self.group_context = GroupContext(
@@ -134,10 +178,20 @@ class HyperPod(Construct):
                 "ClusterName": inputs.string("hyperpod_cluster_name"),
                 "NodeRecovery": inputs.string("hyperpod_node_recovery"),
                 "InstanceGroups": stack.raw_expression(instance_groups_expression(self.group_context).hcl()),
+                **(
+                    {"Tags": stack.raw_expression(_tags_expression(module.tags_reference))}
+                    if module
+                    else {}
+                ),
             },
             preconditions=[
                 Precondition(
-                    condition=Fn.fileexists(script_source(ON_CREATE_SCRIPT)),
+                    # In a module the path starts with ${path.module}, which Fn would escape.
+                    condition=(
+                        f'${{fileexists("{script_source(ON_CREATE_SCRIPT, stack_dir_to_repo=module.scripts_root)}")}}'
+                        if module
+                        else Fn.fileexists(script_source(ON_CREATE_SCRIPT))
+                    ),
                     error_message=(
                         f"lifecycle_scripts/{ON_CREATE_SCRIPT} is missing: HyperPod runs it on every new node "
                         "(LifeCycleConfig.OnCreate); add it to the lifecycle_scripts folder."

@@ -120,6 +120,18 @@ karpenter_gpu_instance_types = ["p5.48xlarge", "p5en.48xlarge"]
 karpenter_gpu_capacity_types = ["spot", "on-demand"]
 ```
 
+## Reusable modules
+
+`make modules` (`python main.py --modules`) writes `dist/terraform-modules/karpenter/` and
+`dist/terraform-modules/hyperpod/`: the same constructs synthesized as child modules for
+an EKS cluster and VPC a team already has. Variables in (the cluster's name, VPC,
+subnets and node security group, plus the variables above that concern each), outputs
+out, no provider or backend blocks: the caller configures the `aws` and `helm` providers
+for its cluster and orders the modules after its nodes (`depends_on`). Each module
+carries what it reads at apply time (the node-pools chart, the lifecycle scripts), named
+relative to `path.module`. `examples/hcl/` calls both; copy its
+`terraform.tfvars.example` to `terraform.tfvars` and fill in the cluster's details.
+
 ## Outputs
 
 A status script reads these names; they do not change.
