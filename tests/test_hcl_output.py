@@ -124,3 +124,11 @@ def test_main_py_hcl_writes_formatted_files_beside_the_json(tmp_path):
     check = subprocess.run([TERRAFORM, "fmt", "-check", str(hcl)], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout
     assert json.loads((hcl.parent / "cdk.tf.json").read_text())["variable"]
+
+
+def test_helm_nested_attributes_are_attributes(stack_hcl):
+    _, files = stack_hcl
+    assert "kubernetes = {" in files["versions.tf"] and "\"exec\" = {" in files["versions.tf"]
+    assert "kubernetes {" not in files["versions.tf"]
+    assert re.search(r"^set = \[\{", files["main.tf"], re.MULTILINE)
+    assert not re.search(r"^set \{", files["main.tf"], re.MULTILINE)

@@ -188,8 +188,7 @@ class Template(Expr):
 
     def hcl(self) -> str:
         text = "".join(
-            part.hcl() and "${" + part.hcl() + "}" if isinstance(part, Expr) else literal_hcl(part)[1:-1]
-            for part in self.parts
+            "${" + part.hcl() + "}" if isinstance(part, Expr) else literal_hcl(part)[1:-1] for part in self.parts
         )
         return f'"{text}"'
 

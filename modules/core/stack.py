@@ -135,6 +135,7 @@ def _apply_conditions(document: dict, conditions: dict[str, str]) -> dict:
     # An output of a resource that is not there is null rather than an error.
     for output in document.get("output", {}).values():
         value = output.get("value")
-        if isinstance(value, str) and "[0]" in value and value.startswith("${") and value.endswith("}"):
+        reads_counted = isinstance(value, str) and any(f"{address}[0]" in value for address in conditions)
+        if reads_counted and value.startswith("${") and value.endswith("}"):
             output["value"] = f"${{try({value[2:-1]}, null)}}"
     return document

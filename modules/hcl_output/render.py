@@ -18,6 +18,12 @@ from cdktf import TerraformDataSource, TerraformProvider, TerraformResource, Ter
 
 # Blocks of every resource whatever its type: Terraform's meta-arguments.
 META_BLOCKS = frozenset({("lifecycle",), ("lifecycle", "precondition"), ("lifecycle", "postcondition")})
+# The helm provider 3 declares these as nested attributes (``set = [{...}]``,
+# ``kubernetes = {...}``); its bindings describe them like blocks, so they are named here.
+NESTED_ATTRIBUTES: dict[str, frozenset[tuple[str, ...]]] = {
+    "helm": frozenset({("kubernetes",), ("kubernetes", "exec")}),
+    "helm_release": frozenset({("set",), ("set_list",), ("set_sensitive",), ("postrender",)}),
+}
 _WHOLE_INTERPOLATION = re.compile(r"^\$\{(?P<body>.*)\}$", re.DOTALL)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -35,11 +41,16 @@ def block_paths(stack: TerraformStack) -> BlockPaths:
         for section in ("resource", "data"):
             for resource_type, blocks in (described.get(section) or {}).items():
                 for name, body in blocks.items():
-                    paths[(section, resource_type, name)] = frozenset(_blocks_in(body, ()))
+                    paths[(section, resource_type, name)] = _without_attributes(resource_type, _blocks_in(body, ()))
         for provider, bodies in (described.get("provider") or {}).items():
             for body in bodies:
-                paths[("provider", provider)] = frozenset(_blocks_in(body, ()))
+                paths[("provider", provider)] = _without_attributes(provider, _blocks_in(body, ()))
     return paths
+
+
+def _without_attributes(type_name: str, paths: Iterable[tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
+    attributes = NESTED_ATTRIBUTES.get(type_name, frozenset())
+    return frozenset(p for p in paths if not any(p[: len(a)] == a for a in attributes))
 
 
 def _blocks_in(body: Any, prefix: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
