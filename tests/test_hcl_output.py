@@ -114,16 +114,22 @@ def test_variable_types_are_bare_type_constraints(stack_hcl):
 
 @needs_terraform
 @pytest.mark.slow
-def test_main_py_hcl_writes_formatted_files_beside_the_json(tmp_path):
+def test_main_py_hcl_writes_formatted_files_beside_the_json(tmp_path_factory):
     from tests.processes import run_main
 
-    result = run_main(tmp_path, "--hcl")
-    assert result.returncode == 0, result.stderr
-    hcl = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "hcl"
-    assert sorted(p.name for p in hcl.iterdir()) == ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
+    folders = []
+    for directory in (tmp_path_factory.mktemp("hcl-a"), tmp_path_factory.mktemp("elsewhere")):
+        result = run_main(directory, "--hcl")
+        assert result.returncode == 0, result.stderr
+        folders.append(directory / "cdktf.out" / "stacks" / "ml-platform" / "hcl")
+    hcl, other = folders
+    names = ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
+    assert sorted(p.name for p in hcl.iterdir()) == names
     check = subprocess.run([TERRAFORM, "fmt", "-check", str(hcl)], capture_output=True, text=True, check=False)
     assert check.returncode == 0, check.stdout
     assert json.loads((hcl.parent / "cdk.tf.json").read_text())["variable"]
+    for name in names:
+        assert (hcl / name).read_bytes() == (other / name).read_bytes(), f"{name} differs between directories"
 
 
 def test_helm_nested_attributes_are_attributes(stack_hcl):
