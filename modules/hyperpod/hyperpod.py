@@ -89,8 +89,7 @@ def add_hyperpod(scope: Construct, construct_id: str, *, aws: AwsContext, props:
     hyperpod = HyperPod(scope, construct_id, aws=aws, props=props)
     stack = _readable_stack(hyperpod)
     stack.only_when(hyperpod, ENABLED)
-    if hyperpod.helm is not None:
-        stack.only_when(hyperpod.helm, HELM_DEPENDENCIES_ENABLED)
+    stack.only_when(hyperpod.helm, HELM_DEPENDENCIES_ENABLED)
     for construct in hyperpod.addons.training_operator:
         stack.only_when(construct, TRAINING_OPERATOR_ENABLED)
     return hyperpod
@@ -115,7 +114,9 @@ class HyperPod(Construct):
         config = platform.hyperpod
         module = props.module
         name = platform.name if module is None else Token.as_string("${" + module.name_reference + "}")
-        eks_cluster = props.eks_cluster if isinstance(props.eks_cluster, EksClusterRef) else EksClusterRef.of(props.eks_cluster)
+        eks_cluster = props.eks_cluster
+        if not isinstance(eks_cluster, EksClusterRef):
+            eks_cluster = EksClusterRef.of(eks_cluster)
         stack = _readable_stack(self)
         inputs = props.inputs
 
