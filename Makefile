@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth test bench scan plan-report snapshot-update docs clean
+.PHONY: setup synth hcl modules test bench scan plan-report snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -16,6 +16,14 @@ $(STAMP): requirements.txt requirements-dev.txt scripts/requirements.txt
 ## Synthesize the configuration (defaults, or the YAML file $HYPERPOD_EKS_CONFIG names).
 synth: $(STAMP)
 	$(PY) main.py
+
+## Synthesize and write formatted HCL copies beside the JSON (cdktf.out/stacks/<stack>/hcl/).
+hcl: $(STAMP)
+	$(PY) main.py --hcl
+
+## Synthesize and write the reusable Karpenter and HyperPod modules to dist/terraform-modules/.
+modules: $(STAMP)
+	$(PY) main.py --modules
 
 ## Run every test.
 test: $(STAMP)
@@ -45,10 +53,9 @@ plan-report: $(STAMP)
 snapshot-update: $(STAMP)
 	$(PY) -m pytest tests/test_snapshot.py --snapshot-update
 
-## Regenerate the documents generated from code (the HyperPod instance type table).
+## Regenerate the documents generated from code (instance types, HCL teams, architecture).
 docs: $(STAMP)
-	$(PY) -c "from modules.config.hyperpod_instance_types import render_markdown as r; print(r(), end='')" \
-		> docs/hyperpod-instance-types.md
+	$(PY) -m scripts.generate_docs
 
 clean:
 	rm -rf cdktf.out .cdktf.out.* .pytest_cache

@@ -2,10 +2,13 @@
 """Entry point of the platform: wires the subsystems into one stack and synthesizes it.
 
     python main.py                          # defaults (us-west-2)
+    python main.py --hcl                    # also formatted .tf copies for review
     HYPERPOD_EKS_CONFIG=platform.yaml python main.py
 """
 
 from __future__ import annotations
+
+import sys
 
 # First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
 import modules  # noqa: F401  isort: skip
@@ -22,7 +25,9 @@ from modules.core.stack import ReadableStack
 from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers
 from modules.eks import ClusterAccess, Eks, EksProps
 from modules.hyperpod import HyperPodProps, add_hyperpod
+from modules.inputs import declare_inputs, platform_inputs
 from modules.karpenter import Karpenter, KarpenterProps
+from modules.karpenter.pools import GpuPoolInputs
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
 from modules.network import Network, NetworkProps
 
@@ -31,8 +36,11 @@ class PlatformStack(ReadableStack):
     def __init__(self, scope: Construct, config: PlatformConfig):
         super().__init__(scope, config.name)
         configure_backend(self, config)
-        AwsProvider(self, "aws", region=config.region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
-        aws = AwsContext(self, "context", region=config.region)
+        # terraform.tfvars sets these as the YAML keys would; the defaults are the configuration.
+        inputs = declare_inputs(self, platform_inputs(config))
+        region = inputs.string("region")
+        AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
+        aws = AwsContext(self, "context", region=region)
 
         network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name), aws=aws)
         eks = Eks(
@@ -46,16 +54,25 @@ class PlatformStack(ReadableStack):
                 intra_subnet_ids=network.intra_subnet_ids,
                 intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
                 node_egress=network.private_egress,
+                kubernetes_version=inputs.string("kubernetes_version"),
             ),
         )
-        ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=config.region)
+        ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=region)
         # In-cluster controllers start once the system nodes run and cluster DNS answers.
         cluster_ready = [eks.system_nodes.node_group, *eks.addons.after_nodes]
         karpenter = Karpenter(
             self,
             "karpenter",
             aws=aws,
-            props=KarpenterProps(config=config, cluster=eks.cluster, cluster_ready=cluster_ready),
+            props=KarpenterProps(
+                config=config,
+                cluster=eks.cluster,
+                cluster_ready=cluster_ready,
+                gpu_inputs=GpuPoolInputs(
+                    instance_types=inputs.reference("karpenter_gpu_instance_types"),
+                    capacity_types=inputs.reference("karpenter_gpu_capacity_types"),
+                ),
+            ),
         )
         LoadBalancerController(
             self,
@@ -64,7 +81,7 @@ class PlatformStack(ReadableStack):
             props=LoadBalancerControllerProps(
                 cluster_name=config.cluster_name,
                 cluster_name_ref=eks.cluster.name,
-                region=config.region,
+                region=region,
                 vpc_id=network.vpc.id,
                 # Its Service webhook must not be half-installed while Karpenter's chart
                 # creates Services, so it comes second.
@@ -83,6 +100,7 @@ class PlatformStack(ReadableStack):
                 eks_cluster=eks.cluster,
                 eks_node_security_group_id=eks.node_security_group_id,
                 eks_ready=eks.addons.after_nodes,
+                inputs=inputs,
             ),
         )
 
@@ -90,11 +108,11 @@ class PlatformStack(ReadableStack):
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")
         TerraformOutput(self, "cluster_endpoint", value=cluster.endpoint, description="Kubernetes API endpoint")
         TerraformOutput(self, "cluster_version", value=cluster.version, description="Kubernetes version")
-        TerraformOutput(self, "region", value=config.region, description="AWS region")
+        TerraformOutput(self, "region", value=region, description="AWS region")
         TerraformOutput(
             self,
             "configure_kubectl",
-            value=f"aws eks update-kubeconfig --region {config.region} --name {cluster.name}",
+            value=f"aws eks update-kubeconfig --region {region} --name {cluster.name}",
             description="Command that writes a kubeconfig entry for the cluster",
         )
         pin_terraform_and_providers(self)
@@ -105,4 +123,4 @@ def build(app: App, config: PlatformConfig) -> PlatformStack:
 
 
 if __name__ == "__main__":
-    run(build)
+    run(build, sys.argv[1:])

@@ -19,12 +19,21 @@ from cdktf import App, TerraformResource, TerraformStack
 from modules.config import ConfigError, PlatformConfig, load_config
 
 DEFAULT_OUTDIR = "cdktf.out"
+MODULES_DIR = "dist/terraform-modules"
+KNOWN_ARGUMENTS = ("--hcl", "--modules")
 EXIT_CONFIG_ERROR = 2
 
 BuildStack = Callable[[App, PlatformConfig], TerraformStack]
 
 
 def run(build: BuildStack, argv: list[str] | None = None) -> None:
+    """``--hcl`` also writes formatted .tf copies beside the JSON (for review);
+    ``--modules`` also writes the reusable modules to dist/terraform-modules/."""
+    args = argv or []
+    unknown = [a for a in args if a not in KNOWN_ARGUMENTS]
+    if unknown:
+        print(f"error: unknown argument(s): {' '.join(unknown)} (known: {', '.join(KNOWN_ARGUMENTS)})", file=sys.stderr)
+        sys.exit(EXIT_CONFIG_ERROR)
     try:
         config = load_config()
     except ConfigError as err:
@@ -33,8 +42,13 @@ def run(build: BuildStack, argv: list[str] | None = None) -> None:
             print(f"  - {problem}", file=sys.stderr)
         sys.exit(EXIT_CONFIG_ERROR)
     outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    stack = synth_atomically(build, config, outdir)
+    stack = synth_atomically(build, config, outdir, hcl="--hcl" in args)
     print_summary(stack, config, outdir)
+    if "--modules" in args:
+        from modules.reusable import write_modules
+
+        for folder in write_modules(config, Path(MODULES_DIR)):
+            print(f"  module: {os.path.relpath(folder)}/")
     exit_without_teardown()
 
 
@@ -53,9 +67,9 @@ def exit_without_teardown() -> None:
     os._exit(0)
 
 
-def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
+def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hcl: bool = False) -> TerraformStack:
     """Synthesize into a fresh folder beside ``outdir`` and swap it in only when complete,
-    so a failed synth leaves the previous output untouched."""
+    so a failed synth leaves the previous output untouched. ``hcl`` adds the HCL copies."""
     outdir = outdir.absolute()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
@@ -64,6 +78,10 @@ def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) ->
         app = App(outdir=str(staging))
         stack = build(app, config)
         app.synth()
+        if hcl:
+            from modules.hcl_output import write_hcl
+
+            write_hcl(stack, staging / "stacks" / stack.node.id)
         _swap_into_place(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

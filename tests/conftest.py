@@ -13,8 +13,26 @@ Synth = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Synthesize the stack for a configuration (a dict as the YAML would give), cached."""
+def synth(raw_synth: Synth) -> Synth:
+    """What Terraform plans for a configuration (a dict as the YAML would give) with the
+    variables at their defaults (tests/planned.py)."""
+    from tests.planned import planned
+
+    cache: dict[str, dict[str, Any]] = {}
+
+    def _synth(overrides: dict[str, Any]) -> dict[str, Any]:
+        key = json.dumps(overrides, sort_keys=True)
+        if key not in cache:
+            cache[key] = planned(raw_synth(overrides))
+        return cache[key]
+
+    return _synth
+
+
+@pytest.fixture(scope="session")
+def raw_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """Synthesize the stack for a configuration (a dict as the YAML would give), cached:
+    the document as written, variables and counts unevaluated."""
     from cdktf import Testing
 
     from main import build
@@ -35,8 +53,14 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 
 @pytest.fixture(scope="session")
 def stack(synth: Synth) -> dict[str, Any]:
-    """The synthesized default configuration."""
+    """The default configuration as Terraform plans it with the variables' defaults."""
     return synth({})
+
+
+@pytest.fixture(scope="session")
+def raw_stack(raw_synth: Synth) -> dict[str, Any]:
+    """The synthesized default configuration as written."""
+    return raw_synth({})
 
 
 @pytest.fixture(scope="session")

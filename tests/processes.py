@@ -11,11 +11,11 @@ REPO = Path(__file__).resolve().parent.parent
 STACK_FILE = Path("cdktf.out/stacks/ml-platform/cdk.tf.json")
 
 
-def run_main(cwd: Path, **env: str) -> subprocess.CompletedProcess:
+def run_main(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in {"HYPERPOD_EKS_CONFIG", "CDKTF_OUTDIR"}}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, str(REPO / "main.py")],
+        [sys.executable, str(REPO / "main.py"), *args],
         cwd=cwd,
         env=environment,
         capture_output=True,

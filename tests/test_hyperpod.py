@@ -272,19 +272,45 @@ def test_optional_group_fields(synth):
     private = "aws_subnet.network_private_subnets"
     assert trainium["OverrideVpcConfig"] == {
         "SecurityGroupIds": [ref("aws_security_group", "hyperpod_security_group_group", "id")],
-        "Subnets": f'${{matchkeys({private}.*.id, {private}.*.availability_zone, ["us-west-2b"])}}',
+        "Subnets": '${matchkeys(local.hyperpod_private_subnets_ids, local.hyperpod_private_subnets_zones, ["us-west-2b"])}',
+    }
+    assert stack["locals"] == {
+        "hyperpod_private_subnets_ids": f"${{{private}.*.id}}",
+        "hyperpod_private_subnets_zones": f"${{{private}.*.availability_zone}}",
     }
     assert cpu["CapacityRequirements"] == {"OnDemand": {}}
     assert "OverrideVpcConfig" not in cpu and "KubernetesConfig" not in cpu and "MinInstanceCount" not in cpu
 
 
-def test_preconditions_name_the_fix(synth):
-    default = resource(synth({}), *CLUSTER)["lifecycle"]["precondition"]
-    assert [p["condition"] for p in default] == ['${fileexists("../../../lifecycle_scripts/on_create.sh")}']
-    pinned = resource(synth(GROUPS), *CLUSTER)["lifecycle"]["precondition"]
-    assert len(pinned) == 2
-    assert "us-west-2b" in pinned[1]["condition"] and ">= 1" in pinned[1]["condition"]
-    assert pinned[1]["error_message"].startswith("hyperpod.instance_groups[0].availability_zone us-west-2b")
+def test_preconditions_name_the_fix(raw_synth):
+    scripts, zones = resource(raw_synth({}), *CLUSTER)["lifecycle"]["precondition"]
+    assert scripts["condition"] == '${fileexists("../../../lifecycle_scripts/on_create.sh")}'
+    assert zones["error_message"].startswith("An instance group's availability_zone has no private subnet")
+
+
+@pytest.mark.parametrize(
+    ("zone", "holds"), [(None, True), ("us-west-2b", True), ("us-west-2d", False)], ids=["no zone", "a zone", "no subnet"]
+)
+def test_zone_precondition_holds_when_the_zone_has_a_private_subnet(raw_stack, zone, holds):
+    """Evaluated as Terraform would, for subnets in two zones."""
+    from modules.core.hcl_expr import Env
+    from modules.inputs.variables import with_optional_defaults
+    from modules.hyperpod.instance_group_fields import zones_have_a_subnet
+    from tests.planned import GROUP_CONTEXT
+
+    _, precondition = resource(raw_stack, *CLUSTER)["lifecycle"]["precondition"]
+    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1, "availability_zone": zone}
+    env = Env(
+        variables={"hyperpod_instance_groups": with_optional_defaults([group])},
+        references={
+            GROUP_CONTEXT.private_subnet_ids.text: ["subnet-a", "subnet-b"],
+            GROUP_CONTEXT.private_subnet_zones.text: ["us-west-2a", "us-west-2b"],
+        },
+    )
+    condition = zones_have_a_subnet(GROUP_CONTEXT)
+    assert precondition["condition"] == "${" + condition.hcl() + "}"
+    assert condition.evaluate(env) is holds
+
 
 
 def _references(block: dict) -> set[str]:
@@ -471,7 +497,7 @@ def test_disabled_synthesizes_none_of_it(synth, stack):
     assert hyperpod_blocks(stack), "the default stack has HyperPod"
     disabled = synth({"hyperpod": {"enabled": False}})
     assert hyperpod_blocks(disabled) == []
-    assert not set(disabled["output"]) & set(OUTPUTS)
+    assert all(disabled["output"][name]["value"] is None for name in OUTPUTS), "null, as the resources are absent"
     assert "aws_cloudcontrolapi_resource" not in disabled.get("resource", {})
     assert not [n for n in disabled["resource"].get("helm_release", {}) if n.startswith("hyperpod")]
     assert "aws_eks_cluster" in disabled["resource"], "the rest of the platform is still there"

@@ -14,6 +14,7 @@ import pytest
 from modules.config import parse_config
 from modules.hyperpod import cluster_rules
 from modules.hyperpod.desired_state import ClusterSpec, InstanceGroupSpec, VpcPlacement
+from tests.planned import GROUP_CONTEXT
 from tests.tf import jsonencoded, resource
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,6 +23,20 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/ml-platform-hyperpod-execution"
 EKS_ARN = "arn:aws:eks:us-west-2:123456789012:cluster/ml-platform"
 SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
 SECURITY_GROUP = "sg-0123456789abcdef0"
+SCRIPTS_BUCKET = "sagemaker-ml-platform-20261122000000000000000001"
+ZONES = ["us-west-2a", "us-west-2b"]
+# Example values of the references every instance group shares.
+REFERENCES = {
+    GROUP_CONTEXT.execution_role_arn.text: ROLE_ARN,
+    GROUP_CONTEXT.scripts_bucket_name.text: SCRIPTS_BUCKET,
+    GROUP_CONTEXT.security_group_id.text: SECURITY_GROUP,
+    GROUP_CONTEXT.private_subnet_ids.text: SUBNETS,
+    GROUP_CONTEXT.private_subnet_zones.text: ZONES,
+}
+
+
+def example_group(group) -> InstanceGroupSpec:
+    return InstanceGroupSpec(config=group, context=GROUP_CONTEXT, references=REFERENCES)
 
 RICH = {
     "hyperpod": {
@@ -51,15 +66,7 @@ def example_state(overrides: dict[str, Any]) -> dict[str, Any]:
     has references."""
     config = parse_config(overrides)
     placement = VpcPlacement(SUBNETS, [SECURITY_GROUP])
-    groups = tuple(
-        InstanceGroupSpec(
-            config=group,
-            execution_role_arn=ROLE_ARN,
-            lifecycle_scripts_uri="s3://sagemaker-ml-platform-20261122000000000000000001",
-            zone_placement=VpcPlacement(SUBNETS[:1], [SECURITY_GROUP]) if group.availability_zone else None,
-        )
-        for group in config.hyperpod.instance_groups
-    )
+    groups = tuple(example_group(group) for group in config.hyperpod.instance_groups)
     return ClusterSpec(
         name=config.hyperpod.cluster_name,
         eks_cluster_arn=EKS_ARN,
@@ -208,7 +215,7 @@ def test_synth_refuses_a_state_the_schema_would_reject():
     from modules.hyperpod.cluster import HyperPodCluster, InvalidDesiredState
 
     config = parse_config({})
-    group = InstanceGroupSpec(config.hyperpod.instance_groups[0], ROLE_ARN, "s3://sagemaker-x")
+    group = example_group(config.hyperpod.instance_groups[0])
     spec = ClusterSpec(
         name="ml-platform-hyperpod",
         eks_cluster_arn=EKS_ARN,
@@ -220,4 +227,4 @@ def test_synth_refuses_a_state_the_schema_would_reject():
     )
     stack = TerraformStack(Testing.app(), "rules")
     with pytest.raises(InvalidDesiredState, match=r"VpcConfig.Subnets: 17 items, at most 16"):
-        HyperPodCluster(stack, "cluster", spec=spec, depends_on=[])
+        HyperPodCluster(stack, "cluster", spec=spec, inputs={}, depends_on=[])

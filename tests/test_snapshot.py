@@ -15,5 +15,6 @@ def snapshot_json(snapshot):
     return snapshot.use_extension(JSONSnapshotExtension)
 
 
-def test_default_stack_matches_snapshot(stack, snapshot_json):
-    assert stack == snapshot_json
+def test_default_stack_matches_snapshot(raw_stack, snapshot_json):
+    """The document as written: variables, validations, counts and expressions."""
+    assert raw_stack == snapshot_json

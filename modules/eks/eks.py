@@ -26,6 +26,8 @@ class EksProps:
     intra_subnet_az_ids: list[str]
     node_egress: list[ITerraformDependable]
     """What nodes need before they boot (their route out of the private subnets)."""
+    kubernetes_version: str | None = None
+    """The version as the cluster reads it (a Terraform variable); the configured one if unset."""
 
 
 class Eks(Construct):
@@ -40,7 +42,7 @@ class Eks(Construct):
             aws=aws,
             props=ControlPlaneProps(
                 cluster_name=name,
-                kubernetes_version=config.kubernetes_version,
+                kubernetes_version=props.kubernetes_version or config.kubernetes_version,
                 eks=config.eks,
                 intra_subnet_ids=props.intra_subnet_ids,
                 intra_subnet_az_ids=props.intra_subnet_az_ids,

@@ -61,8 +61,8 @@ class HyperPodAddons(Construct):
         config = props.config
         self.addons: list[Addon] = []
         self.prometheus: PrometheusWorkspace | None = None
-        if config.enable_training_operator:
-            self._training_operator()
+        # Always synthesized: var.hyperpod_enable_training_operator counts them in or out.
+        self.training_operator: list[Construct] = self._training_operator()
         if config.enable_task_governance:
             self._add(TASK_GOVERNANCE, [])
         if config.enable_observability:
@@ -84,7 +84,7 @@ class HyperPodAddons(Construct):
         self.addons.append(addon)
         return addon
 
-    def _training_operator(self) -> None:
+    def _training_operator(self) -> list[Construct]:
         props = self._props
         role = PodIdentityRole(
             self,
@@ -100,7 +100,7 @@ class HyperPodAddons(Construct):
                 )
             },
         )
-        self._add(TRAINING_OPERATOR, role.grants)
+        return [role, self._add(TRAINING_OPERATOR, role.grants)]
 
     def _observability(self, aws: AwsContext) -> None:
         props = self._props

@@ -36,12 +36,18 @@ class Precondition:
 
 
 class HyperPodCluster(Construct):
+    """The cluster whose desired state is ``spec`` rendered, checked against the schema's
+    rules, with the fields named in ``inputs`` read from Terraform variables instead: the
+    rendering of the configuration that is checked and the expressions that are deployed
+    come from the same definitions (see instance_group_fields)."""
+
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
         spec: ClusterSpec,
+        inputs: dict[str, Any],
         depends_on: Sequence[ITerraformDependable],
         preconditions: Sequence[Precondition] = (),
     ):
@@ -51,11 +57,14 @@ class HyperPodCluster(Construct):
         if found:
             raise InvalidDesiredState(f"{TYPE_NAME} would reject the desired state: " + "; ".join(found))
         self.desired_state = desired_state
+        unknown = sorted(set(inputs) - set(desired_state))
+        if unknown:
+            raise InvalidDesiredState(f"inputs for fields the desired state does not have: {unknown}")
         self.resource = CloudcontrolapiResource(
             self,
             "cluster",
             type_name=TYPE_NAME,
-            desired_state=Fn.jsonencode(desired_state),
+            desired_state=Fn.jsonencode({**desired_state, **inputs}),
             timeouts=TIMEOUTS,
             depends_on=list(depends_on),
             lifecycle=(

@@ -8,12 +8,14 @@ gives the whole document, which the cluster construct JSON-encodes with Terrafor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from modules.config.hyperpod import InstanceGroupConfig
 
-ON_CREATE_SCRIPT = "on_create.sh"
-CAPACITY_FIELDS = {"on-demand": "OnDemand", "spot": "Spot"}
+from .instance_group_fields import ON_CREATE_SCRIPT, GroupContext, render_group
+
+__all__ = ["ON_CREATE_SCRIPT", "ClusterSpec", "GroupContext", "InstanceGroupSpec", "VpcPlacement", "group_values"]
+
 
 
 @dataclass(frozen=True)
@@ -25,49 +27,26 @@ class VpcPlacement:
         return {"SecurityGroupIds": self.security_group_ids, "Subnets": self.subnet_ids}
 
 
+def group_values(group: InstanceGroupConfig) -> dict[str, Any]:
+    """The group's fields as the Terraform object ``var.hyperpod_instance_groups`` holds."""
+    values = group.model_dump(mode="json")
+    values["labels"] = dict(sorted(group.labels.items()))
+    return values
+
+
 @dataclass(frozen=True)
 class InstanceGroupSpec:
     config: InstanceGroupConfig
-    execution_role_arn: str
-    lifecycle_scripts_uri: str
-    zone_placement: VpcPlacement | None = None
-    """Set when the group is pinned to one availability zone."""
+    context: GroupContext
+    """The Terraform references every group shares."""
+    references: dict[str, Any]
+    """What each reference of ``context`` resolves to (a value, or a cdktf token)."""
+    matchkeys: Callable[..., Any] | None = None
+    """Replaces Terraform's matchkeys when the subnets are known only at apply."""
 
     def render(self) -> dict[str, Any]:
-        group = self.config
-        body: dict[str, Any] = {
-            "InstanceGroupName": group.name,
-            "InstanceType": group.instance_type,
-            "InstanceCount": group.instance_count,
-            "ExecutionRole": self.execution_role_arn,
-            "ThreadsPerCore": group.threads_per_core,
-            "LifeCycleConfig": {"SourceS3Uri": self.lifecycle_scripts_uri, "OnCreate": ON_CREATE_SCRIPT},
-            "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": group.ebs_volume_gb}}],
-        }
-        if group.min_instance_count is not None:
-            body["MinInstanceCount"] = group.min_instance_count
-        if group.deep_health_checks:
-            body["OnStartDeepHealthChecks"] = list(group.deep_health_checks)
-        kubernetes = self._kubernetes_config()
-        if kubernetes:
-            body["KubernetesConfig"] = kubernetes
-        if group.capacity is not None:
-            body["CapacityRequirements"] = {CAPACITY_FIELDS[group.capacity]: {}}
-        if self.zone_placement is not None:
-            body["OverrideVpcConfig"] = self.zone_placement.render()
-        return body
-
-    def _kubernetes_config(self) -> dict[str, Any]:
-        config: dict[str, Any] = {}
-        if self.config.labels:
-            config["Labels"] = dict(sorted(self.config.labels.items()))
-        if self.config.taints:
-            config["Taints"] = [_taint(taint.key, taint.value, taint.effect) for taint in self.config.taints]
-        return config
-
-
-def _taint(key: str, value: str | None, effect: str) -> dict[str, str]:
-    return {"Key": key, **({"Value": value} if value is not None else {}), "Effect": effect}
+        functions = {"matchkeys": self.matchkeys} if self.matchkeys else {}
+        return render_group(group_values(self.config), self.context, self.references, **functions)
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-import yaml
 from cdktf import Fn, ITerraformDependable, Precondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from modules.config.hyperpod import HyperPodConfig
+from modules.core.helm_values import render_values
 
 from .lifecycle_scripts import STACK_DIR_TO_REPO
 
@@ -27,8 +27,9 @@ RELEASE_NAME = "hyperpod-dependencies"
 NAMESPACE = "kube-system"
 
 
-def chart_values(config: HyperPodConfig) -> dict[str, Any]:
-    """Values of the chart; the keys are the conditions its Chart.yaml declares."""
+def chart_values(config: HyperPodConfig, cert_manager: Any = None) -> dict[str, Any]:
+    """Values of the chart; the keys are the conditions its Chart.yaml declares.
+    ``cert_manager`` replaces the configured choice (a Terraform variable's value)."""
     subcharts = config.helm_subcharts
     return {
         "health-monitoring-agent": {"enabled": subcharts.health_monitoring_agent},
@@ -40,7 +41,7 @@ def chart_values(config: HyperPodConfig) -> dict[str, Any]:
         "neuron-device-plugin": {"devicePlugin": {"enabled": subcharts.neuron_device_plugin}},
         "aws-efa-k8s-device-plugin": {"devicePlugin": {"enabled": subcharts.efa_device_plugin}},
         # The HyperPod training operator add-on serves webhooks whose certificates cert-manager issues.
-        "cert-manager": {"enabled": config.installs_cert_manager},
+        "cert-manager": {"enabled": config.installs_cert_manager if cert_manager is None else cert_manager},
     }
 
 
@@ -52,21 +53,23 @@ class HelmDependencies(Construct):
         *,
         config: HyperPodConfig,
         depends_on: Sequence[ITerraformDependable],
+        cert_manager: Any = None,
+        chart: str = CHART_PATH,
     ):
         super().__init__(scope, construct_id)
         self.release = Release(
             self,
             "release",
             name=RELEASE_NAME,
-            chart=CHART_PATH,
+            chart=chart,
             namespace=NAMESPACE,
             dependency_update=True,
-            values=[yaml.safe_dump(chart_values(config), sort_keys=True)],
+            values=[render_values(dict(sorted(chart_values(config, cert_manager).items())))],
             timeout=900,
             lifecycle=TerraformResourceLifecycle(
                 precondition=[
                     Precondition(
-                        condition=Fn.fileexists(f"{CHART_PATH}/Chart.yaml"),
+                        condition=Fn.fileexists(f"{chart}/Chart.yaml"),
                         error_message=(
                             f"The HyperPod helm chart is missing at {CHECKOUT_DIR}/{CHART_IN_CHECKOUT}: "
                             f"run {FETCH_SCRIPT} from the repository root, then plan again."

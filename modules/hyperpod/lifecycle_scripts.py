@@ -24,8 +24,12 @@ BUCKET_NAME_PREFIX = "sagemaker-"
 MAX_BUCKET_PREFIX = 37
 
 
-def bucket_prefix(platform_name: str) -> str:
+def bucket_prefix(platform_name: str, name_reference: str | None = None) -> str:
+    """``sagemaker-<name>-`` cut to fit; ``name_reference`` (``var.name`` in a module) makes
+    Terraform do the same cut on a name known only at plan time."""
     room = MAX_BUCKET_PREFIX - len(BUCKET_NAME_PREFIX) - 1
+    if name_reference is not None:
+        return f'{BUCKET_NAME_PREFIX}${{trimsuffix(substr({name_reference}, 0, {room}), "-")}}-'
     return f"{BUCKET_NAME_PREFIX}{platform_name[:room].rstrip('-')}-"
 
 
@@ -67,12 +71,24 @@ def _object_id(key: str) -> str:
 class LifecycleScripts(Construct):
     """A private, encrypted, versioned, TLS-only bucket holding the node lifecycle scripts."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, platform_name: str, files: list[ScriptFile]):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform_name: str,
+        files: list[ScriptFile],
+        name_reference: str | None = None,
+    ):
         super().__init__(scope, construct_id)
         # Old versions of replaced scripts are kept a month (to see what a node ran), then go.
         # The scripts live in git: destroying the platform may delete every version of them.
         self.private_bucket = PrivateBucket(
-            self, "bucket", bucket_prefix=bucket_prefix(platform_name), force_destroy=True, noncurrent_days=30
+            self,
+            "bucket",
+            bucket_prefix=bucket_prefix(platform_name, name_reference),
+            force_destroy=True,
+            noncurrent_days=30,
         )
         self.bucket = self.private_bucket.bucket
         bucket_id = self.bucket.id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
 from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
 from constructs import Construct
 
@@ -16,24 +17,32 @@ from .controller_policy import ControllerScope
 from .controller_release import ControllerRelease, ControllerReleaseProps
 from .controller_role import ControllerRole
 from .interruption_queue import InterruptionQueue
+from .node_pools_release import CHART_PATH as NODE_POOLS_CHART_PATH
 from .node_pools_release import NodePoolsRelease
 from .node_role import NodeRole
-from .pools import Pools, platform_pools
+from .pools import GpuPoolInputs, Pools, platform_pools
 
 
 @dataclass(frozen=True)
 class KarpenterProps:
     config: PlatformConfig
-    cluster: EksCluster
+    cluster: EksCluster | DataAwsEksCluster
+    """The stack's cluster, or (in the reusable module) one read by name."""
     cluster_ready: list[ITerraformDependable]
     """What must run before the controller can: the system node group and CoreDNS."""
+    gpu_inputs: GpuPoolInputs | None = None
+    """Terraform variables the GPU pool reads; without them, the configured values."""
+    name: str | None = None
+    """The cluster name resources are named after (a module variable); the configured one if unset."""
+    node_pools_chart: str = NODE_POOLS_CHART_PATH
+    """Where Terraform finds charts/karpenter-nodepools, relative to where it runs."""
 
 
 class Karpenter(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: KarpenterProps):
         super().__init__(scope, construct_id)
         config = props.config
-        name = config.cluster_name
+        name = props.name or config.cluster_name
         self.node_role = NodeRole(self, "node", aws=aws, name=name, cluster_name=props.cluster.name)
         self.interruption_queue = InterruptionQueue(self, "interruption", aws=aws, name=name)
         self.controller_role = ControllerRole(
@@ -61,10 +70,13 @@ class Karpenter(Construct):
                 ],
             ),
         )
-        self.pools: Pools = platform_pools(config.karpenter, name, self.node_role.role_name, config.tags)
+        self.pools: Pools = platform_pools(
+            config.karpenter, name, self.node_role.role_name, config.tags, props.gpu_inputs
+        )
         self.node_pools = NodePoolsRelease(
             self,
             "node_pools",
             pools=self.pools,
+            chart=props.node_pools_chart,
             depends_on=[*props.cluster_ready, self.controller.release, *self.node_role.grants],
         )

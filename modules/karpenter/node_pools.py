@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modules.config.karpenter import DisruptionConfig
+from modules.core.helm_values import TerraformValue
 
 API_VERSION = "karpenter.sh/v1"
 KIND = "NodePool"
@@ -16,11 +17,14 @@ POOL_LABEL = "ml-platform/pool"
 class Requirement:
     key: str
     operator: str
-    values: tuple[str, ...] = ()
+    values: tuple[str, ...] | TerraformValue = ()
+    """The values, or a Terraform expression that gives them at apply time."""
 
     def manifest(self) -> dict[str, Any]:
         body: dict[str, Any] = {"key": self.key, "operator": self.operator}
-        if self.values:
+        if isinstance(self.values, TerraformValue):
+            body["values"] = self.values
+        elif self.values:
             body["values"] = list(self.values)
         return body
 

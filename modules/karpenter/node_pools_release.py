@@ -21,7 +21,13 @@ CHART_PATH = "../../../charts/karpenter-nodepools"
 
 class NodePoolsRelease(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, pools: Pools, depends_on: list[ITerraformDependable]
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pools: Pools,
+        depends_on: list[ITerraformDependable],
+        chart: str = CHART_PATH,
     ):
         super().__init__(scope, construct_id)
         self.release = Release(
@@ -29,7 +35,7 @@ class NodePoolsRelease(Construct):
             construct_id,
             name="karpenter-nodepools",
             namespace=CONTROLLER_NAMESPACE,
-            chart=CHART_PATH,
+            chart=chart,
             values=[pools.values_yaml()],
             wait=True,
             depends_on=depends_on,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modules.config.karpenter import DefaultPoolConfig, GpuPoolConfig, KarpenterConfig
-from modules.core.helm_values import render_values
+from modules.core.helm_values import TerraformValue, render_values
 
 from .bottlerocket import BottlerocketUserData, SociParallelPull, ephemeral_storage_on_instance_store
 from .node_classes import NodeClass
@@ -17,6 +17,14 @@ GPU_POOL = "p5-gpu-h100"
 GPU_NODE_CLASS = "h100-gpu"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = Taint(GPU_RESOURCE, "true", "NoSchedule")
+
+
+@dataclass(frozen=True)
+class GpuPoolInputs:
+    """Terraform expressions (variables) that give the GPU pool's choices at apply time."""
+
+    instance_types: str
+    capacity_types: str
 
 
 @dataclass(frozen=True)
@@ -35,7 +43,13 @@ class Pools:
         return render_values(self.values())
 
 
-def platform_pools(config: KarpenterConfig, cluster_name: str, node_role_name: str, tags: dict[str, str]) -> Pools:
+def platform_pools(
+    config: KarpenterConfig,
+    cluster_name: str,
+    node_role_name: str,
+    tags: dict[str, str],
+    gpu_inputs: GpuPoolInputs | None = None,
+) -> Pools:
     def node_class(name: str, data_volume_gb: int, user_data: BottlerocketUserData) -> NodeClass:
         return NodeClass(name, cluster_name, node_role_name, data_volume_gb, user_data, tags)
 
@@ -45,7 +59,7 @@ def platform_pools(config: KarpenterConfig, cluster_name: str, node_role_name: s
             node_class(DEFAULT_NODE_CLASS, default.data_volume_gb, default_user_data(default)),
             node_class(GPU_NODE_CLASS, gpu.data_volume_gb, gpu_user_data(gpu)),
         ),
-        node_pools=(default_pool(default), gpu_pool(gpu)),
+        node_pools=(default_pool(default), gpu_pool(gpu, gpu_inputs)),
     )
 
 
@@ -83,15 +97,17 @@ def default_pool(config: DefaultPoolConfig) -> NodePool:
     )
 
 
-def gpu_pool(config: GpuPoolConfig) -> NodePool:
+def gpu_pool(config: GpuPoolConfig, inputs: GpuPoolInputs | None = None) -> NodePool:
     # Bottlerocket's NVIDIA variant runs the device plugin that advertises nvidia.com/gpu;
     # no other device plugin is installed.
+    instance_types = TerraformValue(inputs.instance_types) if inputs else tuple(config.instance_types)
+    capacity_types = TerraformValue(inputs.capacity_types) if inputs else tuple(config.capacity_types)
     return NodePool(
         name=GPU_POOL,
         node_class=GPU_NODE_CLASS,
         requirements=(
-            Requirement("node.kubernetes.io/instance-type", "In", tuple(config.instance_types)),
-            Requirement("karpenter.sh/capacity-type", "In", tuple(config.capacity_types)),
+            Requirement("node.kubernetes.io/instance-type", "In", instance_types),
+            Requirement("karpenter.sh/capacity-type", "In", capacity_types),
             Requirement("kubernetes.io/os", "In", ("linux",)),
         ),
         limits={

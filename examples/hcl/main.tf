@@ -1,0 +1,112 @@
+# Karpenter and SageMaker HyperPod on an EKS cluster and VPC that already exist, from the
+# reusable modules that `make modules` writes to dist/terraform-modules/.
+#
+#   make modules
+#   cd examples/hcl && cp terraform.tfvars.example terraform.tfvars   # then edit it
+#   terraform init && terraform apply
+
+terraform {
+  required_version = ">= 1.10.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.25.0"
+    }
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 3.1.1"
+    }
+  }
+}
+
+variable "region" {
+  type        = string
+  description = "Region of the EKS cluster."
+}
+
+variable "eks_cluster_name" {
+  type        = string
+  description = "The existing EKS cluster."
+}
+
+variable "vpc_id" {
+  type        = string
+  description = "VPC of the cluster."
+}
+
+variable "private_subnet_ids" {
+  type        = list(string)
+  description = "Private subnets for the HyperPod nodes."
+}
+
+variable "private_subnet_zones" {
+  type        = list(string)
+  description = "Availability zone of each private subnet, in the same order."
+}
+
+variable "eks_node_security_group_id" {
+  type        = string
+  description = "Security group of the cluster's nodes."
+}
+
+variable "hyperpod_instance_groups" {
+  type        = any
+  description = "HyperPod instance groups (see the hyperpod module's variable for the fields)."
+}
+
+variable "karpenter_gpu_instance_types" {
+  type    = list(string)
+  default = ["p5.48xlarge"]
+}
+
+provider "aws" {
+  region = var.region
+}
+
+data "aws_eks_cluster" "this" {
+  name = var.eks_cluster_name
+}
+
+provider "helm" {
+  kubernetes = {
+    host                   = data.aws_eks_cluster.this.endpoint
+    cluster_ca_certificate = base64decode(data.aws_eks_cluster.this.certificate_authority[0].data)
+    exec = {
+      api_version = "client.authentication.k8s.io/v1beta1"
+      command     = "aws"
+      args        = ["eks", "get-token", "--cluster-name", var.eks_cluster_name, "--region", var.region, "--output", "json"]
+    }
+  }
+}
+
+module "karpenter" {
+  source = "../../dist/terraform-modules/karpenter"
+
+  eks_cluster_name             = var.eks_cluster_name
+  karpenter_gpu_instance_types = var.karpenter_gpu_instance_types
+}
+
+module "hyperpod" {
+  source = "../../dist/terraform-modules/hyperpod"
+
+  region                     = var.region
+  name                       = var.eks_cluster_name
+  eks_cluster_name           = var.eks_cluster_name
+  vpc_id                     = var.vpc_id
+  private_subnet_ids         = var.private_subnet_ids
+  private_subnet_zones       = var.private_subnet_zones
+  eks_node_security_group_id = var.eks_node_security_group_id
+  hyperpod_instance_groups   = var.hyperpod_instance_groups
+}
+
+output "hyperpod_cluster_arn" {
+  value = module.hyperpod.hyperpod_cluster_arn
+}
+
+output "hyperpod_cluster_status" {
+  value = module.hyperpod.hyperpod_cluster_status
+}
+
+output "karpenter_node_role_name" {
+  value = module.karpenter.node_role_name
+}
