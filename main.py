@@ -74,7 +74,7 @@ class PlatformStack(ReadableStack):
                 ),
             ),
         )
-        LoadBalancerController(
+        load_balancer_controller = LoadBalancerController(
             self,
             "load_balancer_controller",
             aws=aws,
@@ -100,6 +100,7 @@ class PlatformStack(ReadableStack):
                 eks_cluster=eks.cluster,
                 eks_node_security_group_id=eks.node_security_group_id,
                 eks_ready=eks.addons.after_nodes,
+                load_balancer_controller=[load_balancer_controller.release],
                 inputs=inputs,
             ),
         )

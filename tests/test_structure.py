@@ -8,6 +8,18 @@ from modules.analysis import build_graph, declared_addresses, expressions, refer
 from scripts.plan_report import report
 
 
+EVERYTHING_ON = {
+    "vpc": {"nat_gateways": "one_per_az"},
+    "hyperpod": {"enable_task_governance": True, "enable_observability": True, "enable_inference_operator": True},
+}
+
+
+@pytest.fixture(params=["default", "everything on"])
+def stack(request, synth):
+    """Structural checks hold on the default stack and with every option on."""
+    return synth({} if request.param == "default" else EVERYTHING_ON)
+
+
 def body(stack):
     return {key: value for key, value in stack.items() if key != "//"}
 

@@ -52,6 +52,7 @@ class HyperPodAddonsProps:
     kubernetes_version: str
     hyperpod_cluster_arn: str
     hyperpod_cluster: ITerraformDependable
+    load_balancer_controller: Sequence[ITerraformDependable] = ()
 
 
 class HyperPodAddons(Construct):
@@ -142,4 +143,8 @@ class HyperPodAddons(Construct):
             aws=aws,
             props=InferenceOperatorProps(name=props.name, eks_cluster_name=props.eks_cluster_name),
         )
-        self._add(INFERENCE_OPERATOR, [*operator.role.grants, operator.tls_bucket], operator.configuration)
+        self._add(
+            INFERENCE_OPERATOR,
+            [*operator.role.grants, operator.tls_bucket, *props.load_balancer_controller],
+            operator.configuration,
+        )

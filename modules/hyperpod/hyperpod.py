@@ -72,6 +72,9 @@ class HyperPodProps:
     """What must exist before charts are installed: nodes to run their controllers on."""
     inputs: Inputs
     """The root configuration's variables (hyperpod_*) the resources read."""
+    load_balancer_controller: Sequence[ITerraformDependable] = ()
+    """The inference operator's endpoints get load balancers through the controller: the
+    operator is installed after it and removed before it. The cluster never waits for it."""
     scripts: list[ScriptFile] = field(default_factory=script_files)
     module: ModuleInputs | None = None
     """Set when HyperPod is synthesized as a reusable module."""
@@ -218,6 +221,7 @@ class HyperPod(Construct):
                 kubernetes_version=eks_cluster.version,
                 hyperpod_cluster_arn=self.cluster.arn,
                 hyperpod_cluster=self.cluster.resource,
+                load_balancer_controller=props.load_balancer_controller,
             ),
         )
         self._outputs()
