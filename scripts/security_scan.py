@@ -34,7 +34,8 @@ class Finding:
 
     @property
     def logical_name(self) -> str:
-        return self.resource.rsplit(".", 1)[-1]
+        """The block's name: ``aws_s3_bucket.x[0]`` (a counted block) is ``x``."""
+        return self.resource.rsplit(".", 1)[-1].split("[", 1)[0]
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ def test_skip_matches_check_and_block_name():
     skip = Skip("CKV_AWS_38", "eks_control_plane_cluster", "reason " * 10)
     assert skip.matches(Finding("CKV_AWS_38", "resource.eks_control_plane_cluster", "t"))
     assert skip.matches(Finding("CKV_AWS_38", "aws_eks_cluster.eks_control_plane_cluster", "t"))
+    assert skip.matches(Finding("CKV_AWS_38", "aws_eks_cluster.eks_control_plane_cluster[0]", "t"))
     assert not skip.matches(Finding("CKV_AWS_39", "resource.eks_control_plane_cluster", "t"))
     assert not skip.matches(Finding("CKV_AWS_38", "resource.other_cluster", "t"))
 
