@@ -7,9 +7,9 @@ import datetime as dt
 
 import pytest
 
-from modules.cli import run
-from modules.config import CONFIG_ENV_VAR, parse_config
+from modules.config import parse_config
 from modules.hyperpod.inference_operator import MAX_TLS_BUCKET_PREFIX, tls_bucket_prefix
+from tests.bad_input import assert_refused
 from tests.tf import jsonencoded, ref, resource, resources
 
 TODAY = dt.date(2026, 11, 22)
@@ -105,17 +105,4 @@ BAD_INPUTS = [
 
 @pytest.mark.parametrize("case, text, key, hint", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
 def test_bad_input_exits_2_naming_the_key(case, text, key, hint, tmp_path, monkeypatch, capsys):
-    config_file = tmp_path / "platform.yaml"
-    config_file.write_text(text)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv(CONFIG_ENV_VAR, str(config_file))
-
-    def must_not_synthesize(app, config):
-        raise AssertionError("an invalid configuration reached synthesis")
-
-    with pytest.raises(SystemExit) as exit_info:
-        run(must_not_synthesize)
-    assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert key in err and hint in err, err
-    assert "Traceback" not in err
+    assert_refused(text, key, hint, tmp_path, monkeypatch, capsys)
