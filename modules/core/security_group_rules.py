@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
@@ -19,6 +20,22 @@ class PortRule:
 
 
 ALL_TRAFFIC = PortRule("all", "All traffic", "-1")
+
+
+def rule_less_group(
+    scope: Construct, construct_id: str, *, name: str, description: str, vpc_id: str, tags: dict[str, str] | None = None
+) -> SecurityGroup:
+    """A security group whose rules are separate resources. It is named by prefix and
+    replaced before it is destroyed, so a change never leaves its members without a group."""
+    return SecurityGroup(
+        scope,
+        construct_id,
+        name_prefix=f"{name}-",
+        description=description,
+        vpc_id=vpc_id,
+        tags={"Name": name, **(tags or {})},
+        lifecycle={"create_before_destroy": True},
+    )
 
 
 def allow_from_group(

@@ -6,11 +6,10 @@ the control plane and each other, and nodes go out through the NAT gateways.
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.core.security_group_rules import PortRule, allow_from_group, allow_to_group
+from modules.core.security_group_rules import PortRule, allow_from_group, allow_to_group, rule_less_group
 
 
 # The control plane calls kubelets (10250) and admission webhooks served by pods, which
@@ -25,24 +24,17 @@ NODES_TO_CONTROL_PLANE = (PortRule("https", "Nodes to the Kubernetes API", "tcp"
 class ClusterSecurityGroups(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cluster_name: str, vpc_id: str):
         super().__init__(scope, construct_id)
-        self.cluster_sg = SecurityGroup(
-            self,
-            "cluster",
-            name_prefix=f"{cluster_name}-cluster-",
-            description=f"EKS control plane of {cluster_name}",
-            vpc_id=vpc_id,
-            tags={"Name": f"{cluster_name}-cluster"},
-            lifecycle={"create_before_destroy": True},
+        self.cluster_sg = rule_less_group(
+            self, "cluster", name=f"{cluster_name}-cluster", description=f"EKS control plane of {cluster_name}", vpc_id=vpc_id
         )
-        self.node_sg = SecurityGroup(
+        self.node_sg = rule_less_group(
             self,
             "node",
-            name_prefix=f"{cluster_name}-node-",
+            name=f"{cluster_name}-node",
             description=f"Nodes of {cluster_name}",
             vpc_id=vpc_id,
             # Karpenter selects the node security group by this tag.
-            tags={"Name": f"{cluster_name}-node", "karpenter.sh/discovery": cluster_name},
-            lifecycle={"create_before_destroy": True},
+            tags={"karpenter.sh/discovery": cluster_name},
         )
         for rule in CONTROL_PLANE_TO_NODES:
             allow_from_group(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.core.security_group_rules import ALL_TRAFFIC, PortRule, allow_from_group, allow_to_group
+from modules.core.security_group_rules import ALL_TRAFFIC, PortRule, allow_from_group, allow_to_group, rule_less_group
 from modules.eks.security_groups import CONTROL_PLANE_TO_NODES, NODES_TO_CONTROL_PLANE
 
 
@@ -26,14 +25,8 @@ class HyperPodSecurityGroup(Construct):
         eks_node_security_group_id: str,
     ):
         super().__init__(scope, construct_id)
-        self.group = SecurityGroup(
-            self,
-            "group",
-            name_prefix=f"{name}-hyperpod-",
-            description=f"HyperPod nodes of {name}",
-            vpc_id=vpc_id,
-            tags={"Name": f"{name}-hyperpod"},
-            lifecycle={"create_before_destroy": True},
+        self.group = rule_less_group(
+            self, "group", name=f"{name}-hyperpod", description=f"HyperPod nodes of {name}", vpc_id=vpc_id
         )
         own = self.group.id
         self.rules: list[Construct] = [
