@@ -3,6 +3,7 @@
 
     python main.py                          # defaults (us-west-2)
     python main.py --hcl                    # also formatted .tf copies for review
+    python main.py --help
     HYPERPOD_EKS_CONFIG=platform.yaml python main.py
 """
 
@@ -10,26 +11,29 @@ from __future__ import annotations
 
 import sys
 
-# First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
-import modules  # noqa: F401  isort: skip
+if __name__ == "__main__":
+    # First the arguments and the configuration (a bad one exits 2 in a fraction of a
+    # second, nothing written), then the jsii runtime; only then do the bindings load.
+    from cli import start
 
-from cdktf import App, TerraformOutput
-from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
-from constructs import Construct
+    INVOCATION = start(sys.argv[1:])
 
-from modules.cli import run
-from modules.config import PlatformConfig
-from modules.core.aws_context import AwsContext
-from modules.core.refs import splat
-from modules.core.stack import ReadableStack
-from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers
-from modules.eks import ClusterAccess, Eks, EksProps
-from modules.hyperpod import HyperPodProps, add_hyperpod
-from modules.inputs import declare_inputs, platform_inputs
-from modules.karpenter import Karpenter, KarpenterProps
-from modules.karpenter.pools import GpuPoolInputs
-from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps
-from modules.network import Network, NetworkProps
+from cdktf import App, TerraformOutput  # noqa: E402 - after the configuration check, on purpose
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags  # noqa: E402
+from constructs import Construct  # noqa: E402
+
+from modules.config import PlatformConfig  # noqa: E402
+from modules.core.aws_context import AwsContext  # noqa: E402
+from modules.core.refs import splat  # noqa: E402
+from modules.core.stack import ReadableStack  # noqa: E402
+from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers  # noqa: E402
+from modules.eks import ClusterAccess, Eks, EksProps  # noqa: E402
+from modules.hyperpod import HyperPodProps, add_hyperpod  # noqa: E402
+from modules.inputs import declare_inputs, platform_inputs  # noqa: E402
+from modules.karpenter import Karpenter, KarpenterProps  # noqa: E402
+from modules.karpenter.pools import GpuPoolInputs  # noqa: E402
+from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps  # noqa: E402
+from modules.network import Network, NetworkProps  # noqa: E402
 
 
 class PlatformStack(ReadableStack):
@@ -124,4 +128,4 @@ def build(app: App, config: PlatformConfig) -> PlatformStack:
 
 
 if __name__ == "__main__":
-    run(build, sys.argv[1:])
+    INVOCATION.synthesize(build)

@@ -1,10 +1,5 @@
 """Constructs and configuration of the ML training platform (VPC, EKS, Karpenter, HyperPod).
 
-Importing this package prepares the jsii runtime before any binding loads: a supported
-Node.js (see ``core.node_runtime``) and lean provider imports (see ``core.lean_imports``).
+Importing this package has no side effects: ``modules.config`` loads without cdktf, and
+the entry points prepare the jsii runtime themselves (``cli.runtime.prepare``).
 """
-
-from .core import lean_imports, node_runtime
-
-node_runtime.select_node()
-lean_imports.install()

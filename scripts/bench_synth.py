@@ -1,13 +1,15 @@
-"""Benchmark the synth of the default configuration: lean provider imports on and off.
+"""Benchmark the synth of the default configuration, with the start-up mechanisms of
+``cli.runtime`` switched on and off.
 
-    python -m scripts.bench_synth [--runs N] [--markdown]
+    python -m scripts.bench_synth [--runs N]
 
-Three ways: the default (lean provider imports, exit right after writing), eager imports
-with the same fast exit, and the naive way (eager imports, normal interpreter exit).
-Each run is a fresh ``python main.py`` process writing to a temporary folder. Wall time
-is measured around the process; peak memory is the highest sum of the resident set sizes
-of the process tree (Python and the jsii Node.js child), sampled every 10 ms from /proc.
-Runs of the two ways alternate so that background load affects both alike.
+Four ways, from the default (every mechanism on) to the naive way (none: eager imports
+in Python and Node.js, no compile cache, normal interpreter exit); the two between turn
+off one mechanism each, so each one's share shows. Each run is a fresh ``python main.py``
+process writing to a temporary folder. Wall time is measured around the process; peak
+memory is the highest sum of the resident set sizes of the process tree (Python and the
+jsii Node.js processes), sampled every 10 ms from /proc. Runs of the ways alternate so
+that background load affects all alike. A line per run goes to stderr while it runs.
 """
 
 from __future__ import annotations
@@ -24,11 +26,24 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SECONDS = 0.01
-# name: (lean provider imports, fast exit)
+ON = {
+    "ML_PLATFORM_LEAN_IMPORTS": "1",
+    "ML_PLATFORM_LAZY_NODE_MODULES": "1",
+    "ML_PLATFORM_FAST_EXIT": "1",
+    "NODE_DISABLE_COMPILE_CACHE": "",
+}
+OFF = {
+    "ML_PLATFORM_LEAN_IMPORTS": "0",
+    "ML_PLATFORM_LAZY_NODE_MODULES": "0",
+    "ML_PLATFORM_FAST_EXIT": "0",
+    "NODE_DISABLE_COMPILE_CACHE": "1",
+}
+# name: the switches of the run (the first way is the default, the last the naive one)
 WAYS = {
-    "lean imports, fast exit (default)": ("1", "1"),
-    "eager imports, fast exit": ("0", "1"),
-    "eager imports, normal exit (naive)": ("0", "0"),
+    "default (lazy Node modules, lean Python imports, compile cache, fast exit)": ON,
+    "eager Node modules, the rest as the default": {**ON, "ML_PLATFORM_LAZY_NODE_MODULES": "0"},
+    "eager Node modules and Python imports, fast exit": {**OFF, "ML_PLATFORM_FAST_EXIT": "1"},
+    "naive (eager everything, no compile cache, normal exit)": OFF,
 }
 
 
@@ -54,9 +69,9 @@ def tree_rss_kib(root_pid: int) -> int:
     return total
 
 
-def synth_once(lean: str, fast_exit: str) -> Run:
-    env = {**os.environ, "ML_PLATFORM_LEAN_IMPORTS": lean, "ML_PLATFORM_FAST_EXIT": fast_exit}
-    env.pop("HYPERPOD_EKS_CONFIG", None)
+def synth_once(switches: dict[str, str]) -> Run:
+    env = {**os.environ, **switches}
+    env = {name: value for name, value in env.items() if value != "" and name != "HYPERPOD_EKS_CONFIG"}
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as outdir:
         env["CDKTF_OUTDIR"] = str(Path(outdir) / "cdktf.out")
         start = time.perf_counter()
@@ -74,8 +89,26 @@ def synth_once(lean: str, fast_exit: str) -> Run:
     return Run(seconds, peak / 1024)
 
 
+INVALID_CONFIGURATION = "vpc:\n  nat_gateways: many\n"
+
+
+def refuse_once() -> float:
+    """Wall time of ``main.py`` refusing an invalid configuration (it must exit 2)."""
+    with tempfile.TemporaryDirectory(prefix="bench-refuse-") as folder:
+        config = Path(folder) / "invalid.yaml"
+        config.write_text(INVALID_CONFIGURATION)
+        env = {**os.environ, "HYPERPOD_EKS_CONFIG": str(config), "CDKTF_OUTDIR": str(Path(folder) / "cdktf.out")}
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, str(REPO / "main.py")], cwd=folder, env=env, capture_output=True)
+        seconds = time.perf_counter() - start
+    if result.returncode != 2:
+        raise SystemExit(f"an invalid configuration ended with {result.returncode}, not 2")
+    return seconds
+
+
 def describe(values: list[float], unit: str) -> str:
-    return f"{statistics.median(values):.1f} {unit} ({min(values):.1f}-{max(values):.1f})"
+    digits = 2 if unit == "s" else 0
+    return f"{statistics.median(values):.{digits}f} {unit} ({min(values):.{digits}f}-{max(values):.{digits}f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,9 +116,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of each way (default 5)")
     args = parser.parse_args(argv)
     results: dict[str, list[Run]] = {way: [] for way in WAYS}
-    for _ in range(args.runs):
+    refusals: list[float] = []
+    for index in range(args.runs):
         for way, switches in WAYS.items():
-            results[way].append(synth_once(*switches))
+            run = synth_once(switches)
+            results[way].append(run)
+            print(f"run {index + 1}/{args.runs} {way}: {run.seconds:.2f} s, {run.peak_mib:.0f} MiB", file=sys.stderr)
+        refusals.append(refuse_once())
+        print(f"run {index + 1}/{args.runs} refused configuration: {refusals[-1]:.2f} s", file=sys.stderr)
     print(f"Synth of the default configuration, {args.runs} fresh processes each way "
           f"(median, min-max), {os.cpu_count()} CPUs")
     print()
@@ -93,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|")
     for way, runs in results.items():
         print(f"| {way} | {describe([r.seconds for r in runs], 's')} | {describe([r.peak_mib for r in runs], 'MiB')} |")
+    print(f"| refused configuration (exit 2) | {describe(refusals, 's')} | |")
     default, *others = WAYS
     print()
     for other in others:

@@ -3,10 +3,8 @@ type table, docs/hcl-teams.md and docs/architecture.md (from the default stack's
 
 from __future__ import annotations
 
-# First: prepares the jsii runtime (Node.js, lean provider imports) before any binding loads.
-import modules  # noqa: F401  isort: skip
-
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +17,15 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def default_document() -> dict[str, Any]:
+    from cli import runtime
+
+    runtime.prepare()
     from cdktf import Testing
 
     from main import build
 
-    return json.loads(Testing.synth(build(Testing.app(), parse_config({}))))
+    with tempfile.TemporaryDirectory() as outdir:
+        return json.loads(Testing.synth(build(Testing.app(outdir=outdir), parse_config({}))))
 
 
 def documents(document: dict[str, Any]) -> dict[str, str]:

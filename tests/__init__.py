@@ -1,1 +1,0 @@
-import modules  # noqa: F401  prepares the jsii runtime before any test imports a binding

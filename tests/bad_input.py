@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modules.cli import run
+from cli import run
 from modules.config import CONFIG_ENV_VAR
 
 PREVIOUS_OUTPUT = '{"previous": true}'

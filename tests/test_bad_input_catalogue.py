@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modules.cli import run
+from cli import run
 from modules.config import CONFIG_ENV_VAR
 from tests.bad_input import assert_refused
 

@@ -67,7 +67,7 @@ def stack_hcl(tmp_path_factory, raw_stack):
     from main import build
     from modules.config import parse_config
 
-    stack = build(Testing.app(), parse_config({}))
+    stack = build(Testing.app(outdir=str(tmp_path_factory.mktemp("app"))), parse_config({}))
     files = render(raw_stack, block_paths(stack))
     folder = tmp_path_factory.mktemp("hcl")
     for name, text in files.items():
@@ -114,15 +114,12 @@ def test_variable_types_are_bare_type_constraints(stack_hcl):
 
 @needs_terraform
 @pytest.mark.slow
-def test_main_py_hcl_writes_formatted_files_beside_the_json(tmp_path_factory):
-    from tests.processes import run_main
+def test_main_py_hcl_writes_formatted_files_beside_the_json(cli_synths):
+    from tests.processes import STACK_DIR
 
-    folders = []
-    for directory in (tmp_path_factory.mktemp("hcl-a"), tmp_path_factory.mktemp("elsewhere")):
-        result = run_main(directory, "--hcl")
+    for _, result in cli_synths:
         assert result.returncode == 0, result.stderr
-        folders.append(directory / "cdktf.out" / "stacks" / "ml-platform" / "hcl")
-    hcl, other = folders
+    hcl, other = (directory / STACK_DIR / "hcl" for directory, _ in cli_synths)
     names = ["main.tf", "outputs.tf", "variables.tf", "versions.tf"]
     assert sorted(p.name for p in hcl.iterdir()) == names
     check = subprocess.run([TERRAFORM, "fmt", "-check", str(hcl)], capture_output=True, text=True, check=False)

@@ -209,7 +209,7 @@ def test_synthesized_state_satisfies_the_rules(synth):
         assert cluster_rules.problems(state, unresolved=unresolved) == []
 
 
-def test_synth_refuses_a_state_the_schema_would_reject():
+def test_synth_refuses_a_state_the_schema_would_reject(tmp_path):
     from cdktf import TerraformStack, Testing
 
     from modules.hyperpod.cluster import HyperPodCluster, InvalidDesiredState
@@ -225,6 +225,6 @@ def test_synth_refuses_a_state_the_schema_would_reject():
         instance_groups=(group,),
         tags={},
     )
-    stack = TerraformStack(Testing.app(), "rules")
+    stack = TerraformStack(Testing.app(outdir=str(tmp_path)), "rules")
     with pytest.raises(InvalidDesiredState, match=r"VpcConfig.Subnets: 17 items, at most 16"):
         HyperPodCluster(stack, "cluster", spec=spec, inputs={}, depends_on=[])

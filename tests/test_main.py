@@ -8,8 +8,8 @@ from tests.processes import STACK_FILE, run_main
 
 
 @pytest.mark.slow
-def test_synth_is_byte_identical_in_any_directory(two_synths):
-    (first, a), (second, b) = two_synths
+def test_synth_is_byte_identical_in_any_directory(cli_synths):
+    (first, a), (second, b) = cli_synths
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
     first_bytes = (first / STACK_FILE).read_bytes()
     assert first_bytes == (second / STACK_FILE).read_bytes()
@@ -17,8 +17,8 @@ def test_synth_is_byte_identical_in_any_directory(two_synths):
 
 
 @pytest.mark.slow
-def test_synth_prints_a_summary(two_synths):
-    (_, result), _ = two_synths
+def test_synth_prints_a_summary(cli_synths):
+    (_, result), _ = cli_synths
     assert "Synthesized stack 'ml-platform'" in result.stdout
     assert "end-of-life" not in result.stderr, "jsii runs on a supported Node.js"
     for subsystem in ("network", "eks", "karpenter", "load_balancer_controller"):
@@ -29,9 +29,9 @@ def test_synth_prints_a_summary(two_synths):
 
 
 @pytest.mark.slow
-def test_synth_leaves_no_staging_folders(two_synths):
-    (directory, _), _ = two_synths
-    assert sorted(p.name for p in directory.iterdir()) == ["cdktf.out"]
+def test_synth_leaves_no_staging_folders(cli_synths):
+    (directory, _), _ = cli_synths
+    assert sorted(p.name for p in directory.iterdir()) == ["cdktf.out", "dist"]
 
 
 @pytest.mark.slow

@@ -121,13 +121,12 @@ def test_example_is_formatted_hcl(tmp_path):
 
 
 @pytest.mark.slow
-def test_main_py_modules_writes_dist(tmp_path, documents):
+def test_main_py_modules_writes_dist(cli_synths, documents):
     import json
 
-    from tests.processes import run_main
-
-    result = run_main(tmp_path, "--modules")
+    (directory, result), _ = cli_synths
     assert result.returncode == 0, result.stderr
     for name in MODULES:
-        written = json.loads((tmp_path / "dist" / "terraform-modules" / name / "main.tf.json").read_text())
+        written = json.loads((directory / "dist" / "terraform-modules" / name / "main.tf.json").read_text())
         assert written == documents[name]
+        assert f"module: dist/terraform-modules/{name}/" in result.stdout

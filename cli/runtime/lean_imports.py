@@ -13,7 +13,7 @@ first import (``from cdktf_cdktf_provider_aws.vpc import Vpc``) or first attribu
 (``cdktf_cdktf_provider_aws.vpc``), exactly as before, and register their classes with the
 jsii runtime as they load. Constructs are unchanged: they import the bindings as usual.
 
-Set ``ML_PLATFORM_LEAN_IMPORTS=0`` to turn it off (the packages then load eagerly); the
+``cli.runtime.prepare()`` installs it. Set ``ML_PLATFORM_LEAN_IMPORTS=0`` to turn it off (the packages then load eagerly); the
 test suite proves both ways synthesize byte-identical JSON.
 """
 
@@ -25,6 +25,9 @@ import importlib.machinery
 import os
 import sys
 import types
+from typing import Mapping
+
+from .node import switched_on
 
 PROVIDER_PACKAGES = frozenset(
     {"cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_helm", "cdktf_cdktf_provider_kubernetes"}
@@ -32,8 +35,8 @@ PROVIDER_PACKAGES = frozenset(
 SWITCH_ENV_VAR = "ML_PLATFORM_LEAN_IMPORTS"
 
 
-def enabled(environ: dict[str, str] | os._Environ = os.environ) -> bool:
-    return environ.get(SWITCH_ENV_VAR, "1").strip().lower() not in {"0", "false", "no", "off"}
+def enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    return switched_on(environ, SWITCH_ENV_VAR)
 
 
 class _LeanPackageLoader(importlib.abc.Loader):
@@ -73,13 +76,13 @@ class _LeanProviderFinder(importlib.abc.MetaPathFinder):
 _FINDER = _LeanProviderFinder()
 
 
-def install() -> bool:
+def install(environ: Mapping[str, str] = os.environ) -> bool:
     """Install the hook (idempotent) unless switched off. Returns whether it is active.
 
     Must run before the first provider import; a provider package imported earlier stays
     as it was loaded (eagerly), which is still correct, only slower.
     """
-    if not enabled():
+    if not enabled(environ):
         return False
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)

@@ -1,7 +1,4 @@
-"""Command line of ``main.py``: load the configuration, synthesize atomically, summarize.
-
-Exit codes: 0 synthesized, 2 the configuration is invalid (nothing written).
-"""
+"""Write a synth atomically, and say what was written."""
 
 from __future__ import annotations
 
@@ -12,59 +9,14 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from cdktf import App, TerraformResource, TerraformStack
 
-from modules.config import ConfigError, PlatformConfig, load_config
+from modules.config import PlatformConfig
 
-DEFAULT_OUTDIR = "cdktf.out"
-MODULES_DIR = "dist/terraform-modules"
-KNOWN_ARGUMENTS = ("--hcl", "--modules")
-EXIT_CONFIG_ERROR = 2
-
-BuildStack = Callable[[App, PlatformConfig], TerraformStack]
-
-
-def run(build: BuildStack, argv: list[str] | None = None) -> None:
-    """``--hcl`` also writes formatted .tf copies beside the JSON (for review);
-    ``--modules`` also writes the reusable modules to dist/terraform-modules/."""
-    args = argv or []
-    unknown = [a for a in args if a not in KNOWN_ARGUMENTS]
-    if unknown:
-        print(f"error: unknown argument(s): {' '.join(unknown)} (known: {', '.join(KNOWN_ARGUMENTS)})", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    try:
-        config = load_config()
-    except ConfigError as err:
-        print(f"error: invalid configuration ({len(err.problems)} problem(s)):", file=sys.stderr)
-        for problem in err.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        sys.exit(EXIT_CONFIG_ERROR)
-    outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-    stack = synth_atomically(build, config, outdir, hcl="--hcl" in args)
-    print_summary(stack, config, outdir)
-    if "--modules" in args:
-        from modules.reusable import write_modules
-
-        for folder in write_modules(config, Path(MODULES_DIR)):
-            print(f"  module: {os.path.relpath(folder)}/")
-    exit_without_teardown()
-
-
-def exit_without_teardown() -> None:
-    """End the process now that everything is written.
-
-    A normal exit tears down every loaded module one by one (seconds when the provider
-    bindings are loaded eagerly) and waits for the jsii runtime; neither has anything
-    left to do. The Node.js child sees its input close and exits by itself.
-    ``ML_PLATFORM_FAST_EXIT=0`` keeps the normal exit (for benchmarks and debugging).
-    """
-    if os.environ.get("ML_PLATFORM_FAST_EXIT", "1") == "0":
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+if TYPE_CHECKING:
+    from .app import BuildStack
 
 
 def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hcl: bool = False) -> TerraformStack:

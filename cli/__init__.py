@@ -1,0 +1,6 @@
+"""The command line of ``main.py`` (``cli.app``) and the jsii runtime start-up it calls
+(``cli.runtime``). Importing this package loads neither cdktf nor any binding."""
+
+from .app import Invocation, run, start
+
+__all__ = ["Invocation", "run", "start"]

