@@ -29,7 +29,7 @@ modules: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-## Time and memory of a synth, lean provider imports against eager (docs/performance.md).
+## Time and memory of a synth with the start-up mechanisms on and off, and of a refusal (docs/performance.md).
 bench: $(STAMP)
 	$(PY) -m scripts.bench_synth --runs $(or $(RUNS),5)
 
