@@ -22,30 +22,54 @@ from cdktf import App, TerraformOutput  # noqa: E402 - after the configuration c
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags  # noqa: E402
 from constructs import Construct  # noqa: E402
 
+from modules import hyperpod, karpenter  # noqa: E402
 from modules.config import PlatformConfig  # noqa: E402
+from modules.config.hyperpod import HyperPodConfig  # noqa: E402
+from modules.config.karpenter import GpuPoolConfig  # noqa: E402
+from modules.config.platform import PlatformConfig as Platform  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
-from modules.core.refs import splat  # noqa: E402
+from modules.core.module import LocalModule  # noqa: E402
+from modules.core.refs import splat, variable_reference  # noqa: E402
 from modules.core.stack import ReadableStack  # noqa: E402
-from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers  # noqa: E402
+from modules.core.terraform_settings import (  # noqa: E402
+    PROJECT_ROOT_FROM_STACK,
+    configure_backend,
+    pin_terraform_and_providers,
+)
+from modules.core.variables import setting_variable  # noqa: E402
 from modules.eks import ClusterAccess, Eks, EksProps  # noqa: E402
-from modules.hyperpod import HyperPodProps, add_hyperpod  # noqa: E402
-from modules.inputs import declare_inputs, platform_inputs  # noqa: E402
-from modules.karpenter import Karpenter, KarpenterProps  # noqa: E402
-from modules.karpenter.pools import GpuPoolInputs  # noqa: E402
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps  # noqa: E402
 from modules.network import Network, NetworkProps  # noqa: E402
+
+# The root configuration's settings that a terraform.tfvars sets as the YAML keys would:
+# variable -> (model, field, where the configured value is). The HyperPod and Karpenter
+# modules validate theirs; the root validates its own.
+HYPERPOD_SETTINGS = {f"hyperpod_{field}": field for field in hyperpod.SETTINGS}
+KARPENTER_SETTINGS = {f"karpenter_gpu_{field}": field for field in karpenter.GPU_POOL_SETTINGS}
 
 
 class PlatformStack(ReadableStack):
     def __init__(self, scope: Construct, config: PlatformConfig):
         super().__init__(scope, config.name)
         configure_backend(self, config)
-        # terraform.tfvars sets these as the YAML keys would; the defaults are the configuration.
-        inputs = declare_inputs(self, platform_inputs(config))
-        region = inputs.string("region")
+        # Grouped under one construct: outputs share some names (region) with the variables.
+        variables = Construct(self, "variables")
+        region = setting_variable(variables, "region", Platform, "region", config.region).string_value
+        kubernetes_version = setting_variable(
+            variables, "kubernetes_version", Platform, "kubernetes_version", config.kubernetes_version
+        ).string_value
+        hyperpod_enabled = setting_variable(
+            variables, "hyperpod_enabled", HyperPodConfig, "enabled", config.hyperpod.enabled
+        )
+        hyperpod_values = config.hyperpod.model_dump(mode="json", exclude_none=True)
+        for name, field in HYPERPOD_SETTINGS.items():
+            setting_variable(variables, name, HyperPodConfig, field, hyperpod_values[field], validate=False)
+        gpu_values = config.karpenter.gpu_pool.model_dump(mode="json")
+        for name, field in KARPENTER_SETTINGS.items():
+            setting_variable(variables, name, GpuPoolConfig, field, gpu_values[field], validate=False)
+
         AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=region)
-
         network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name), aws=aws)
         eks = Eks(
             self,
@@ -58,25 +82,24 @@ class PlatformStack(ReadableStack):
                 intra_subnet_ids=network.intra_subnet_ids,
                 intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
                 node_egress=network.private_egress,
-                kubernetes_version=inputs.string("kubernetes_version"),
+                kubernetes_version=kubernetes_version,
             ),
         )
-        ClusterAccess(self, "cluster_access", cluster=eks.cluster, region=region)
+        cluster = eks.cluster
+        ClusterAccess(self, "cluster_access", cluster=cluster, region=region)
         # In-cluster controllers start once the system nodes run and cluster DNS answers.
-        cluster_ready = [eks.system_nodes.node_group, *eks.addons.after_nodes]
-        karpenter = Karpenter(
+        cluster_ready = [eks.system_nodes.node_group.id, *(addon.id for addon in eks.addons.after_nodes)]
+        karpenter_module = LocalModule(
             self,
             "karpenter",
-            aws=aws,
-            props=KarpenterProps(
-                config=config,
-                cluster=eks.cluster,
-                cluster_ready=cluster_ready,
-                gpu_inputs=GpuPoolInputs(
-                    instance_types=inputs.reference("karpenter_gpu_instance_types"),
-                    capacity_types=inputs.reference("karpenter_gpu_capacity_types"),
-                ),
-            ),
+            source=karpenter.SOURCE,
+            config=config,
+            inputs={
+                "cluster_name": cluster.name,
+                "cluster_endpoint": cluster.endpoint,
+                "cluster_ready": cluster_ready,
+                **{f"gpu_pool_{field}": f"${{var.{name}}}" for name, field in KARPENTER_SETTINGS.items()},
+            },
         )
         load_balancer_controller = LoadBalancerController(
             self,
@@ -84,32 +107,38 @@ class PlatformStack(ReadableStack):
             aws=aws,
             props=LoadBalancerControllerProps(
                 cluster_name=config.cluster_name,
-                cluster_name_ref=eks.cluster.name,
+                cluster_name_ref=cluster.name,
                 region=region,
                 vpc_id=network.vpc.id,
                 # Its Service webhook must not be half-installed while Karpenter's chart
                 # creates Services, so it comes second.
-                depends_on=[*cluster_ready, karpenter.controller.release],
+                depends_on=[eks.system_nodes.node_group, *eks.addons.after_nodes, karpenter_module],
             ),
         )
-        add_hyperpod(
+        hyperpod_module = LocalModule(
             self,
             "hyperpod",
-            aws=aws,
-            props=HyperPodProps(
-                config=config,
-                vpc_id=network.vpc.id,
-                private_subnet_ids=network.private_subnet_ids,
-                private_subnet_zones=splat(network.private_subnets, "availability_zone"),
-                eks_cluster=eks.cluster,
-                eks_node_security_group_id=eks.node_security_group_id,
-                eks_ready=eks.addons.after_nodes,
-                load_balancer_controller=[load_balancer_controller.release],
-                inputs=inputs,
-            ),
+            source=hyperpod.SOURCE,
+            config=config,
+            enabled=variable_reference(hyperpod_enabled),
+            inputs={
+                "name": config.name,
+                "tags": config.tags,
+                "eks_cluster_name": cluster.name,
+                "eks_cluster_arn": cluster.arn,
+                "eks_cluster_version": cluster.version,
+                "eks_cluster_security_group_id": cluster.vpc_config.cluster_security_group_id,
+                "eks_node_security_group_id": eks.node_security_group_id,
+                "vpc_id": network.vpc.id,
+                "private_subnet_ids": network.private_subnet_ids,
+                "private_subnet_zones": splat(network.private_subnets, "availability_zone"),
+                "chart_path": f"{PROJECT_ROOT_FROM_STACK}/{hyperpod.CHART_CHECKOUT}",
+                "cluster_ready": cluster_ready,
+                "load_balancer_controller_ready": [load_balancer_controller.release.id],
+                **{field: f"${{var.{name}}}" for name, field in HYPERPOD_SETTINGS.items()},
+            },
         )
 
-        cluster = eks.cluster
         TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")
         TerraformOutput(self, "cluster_endpoint", value=cluster.endpoint, description="Kubernetes API endpoint")
         TerraformOutput(self, "cluster_version", value=cluster.version, description="Kubernetes version")
@@ -120,6 +149,15 @@ class PlatformStack(ReadableStack):
             value=f"aws eks update-kubeconfig --region {region} --name {cluster.name}",
             description="Command that writes a kubeconfig entry for the cluster",
         )
+        for name, description in (
+            ("cluster_arn", "HyperPod cluster ARN"),
+            ("cluster_name", "HyperPod cluster name"),
+            ("cluster_status", "HyperPod cluster status when Terraform last read it"),
+            ("execution_role_arn", "Role the HyperPod instances run with"),
+            ("lifecycle_scripts_bucket", "Bucket holding the HyperPod lifecycle scripts"),
+        ):
+            output = name if name.startswith("lifecycle") else f"hyperpod_{name}"
+            TerraformOutput(self, output, value=hyperpod_module.output(name), description=description)
         pin_terraform_and_providers(self)
 
 

@@ -57,15 +57,13 @@ class Invocation:
 
     def synthesize(self, build: "BuildStack") -> NoReturn:
         """Synthesize, summarize and end the process (see ``exit_without_teardown``)."""
-        from .synth import print_summary, synth_atomically
+        from .synth import copy_modules, print_summary, synth_atomically
 
         outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
         stack = synth_atomically(build, self.config, outdir, hcl=self.args.hcl)
         print_summary(stack, self.config, outdir)
         if self.args.modules:
-            from modules.reusable import write_modules
-
-            for folder in write_modules(self.config, Path(MODULES_DIR)):
+            for folder in copy_modules(outdir / "stacks" / stack.node.id, Path(MODULES_DIR)):
                 print(f"  module: {os.path.relpath(folder)}/")
         exit_without_teardown()
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from cdktf import App, TerraformResource, TerraformStack
 
 from modules.config import PlatformConfig
+from modules.core.module import MODULES_FOLDER, write_local_modules
 
 if TYPE_CHECKING:
     from .app import BuildStack
@@ -30,6 +31,7 @@ def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hc
         app = App(outdir=str(staging))
         stack = build(app, config)
         app.synth()
+        write_local_modules(stack, staging / "stacks" / stack.node.id)
         if hcl:
             from modules.hcl_output import write_hcl
 
@@ -82,3 +84,15 @@ def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -
         print(f"    {name:<{width}} {output.get('description', '')}")
     for warning in config.warnings():
         print(f"warning: {warning}", file=sys.stderr)
+
+
+def copy_modules(stack_dir: Path, target: Path) -> list[Path]:
+    """The modules the stack calls, as synthesized beside it, copied to ``target``."""
+    copied = []
+    for folder in sorted((stack_dir / MODULES_FOLDER).iterdir()):
+        destination = target / folder.name
+        if destination.exists():
+            shutil.rmtree(destination)
+        shutil.copytree(folder, destination)
+        copied.append(destination)
+    return copied

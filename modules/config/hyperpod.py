@@ -1,91 +1,103 @@
 """``hyperpod.*``: the SageMaker HyperPod cluster attached to the EKS cluster.
 
-Limits mirror what ``AWS::SageMaker::Cluster`` accepts, so a mistake is reported here with
-its key path instead of after a long apply.
+Limits come from the published schema of ``AWS::SageMaker::Cluster`` (``cfn.limits``), so a
+mistake is reported here with its key path instead of after a long apply, and each field
+says once, with ``Cfn``, where it goes in the cluster's desired state. The Terraform
+variables of the HyperPod module are derived from these models (``terraform.py``).
 """
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+import json
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section
-from .hyperpod_instance_types import facts_of, known_families
+from .cfn import Cfn, enum, limits
+from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
+from .kubernetes import LabelKey, LabelValue, TaintEffect
+from .terraform import TerraformRule
 
-# HyperPod's names: letters, digits and single or repeated hyphens inside, at most 63.
-HYPERPOD_NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-AVAILABILITY_ZONE_PATTERN = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$")
-# Kubernetes label keys: an optional DNS-subdomain prefix and a name of at most 63 characters.
-_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-LABEL_KEY_PATTERN = re.compile(rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$")
-LABEL_VALUE_PATTERN = re.compile(rf"^({_LABEL_NAME})?$")
-
-DeepHealthCheck = Literal["InstanceStress", "InstanceConnectivity"]
-DEEP_HEALTH_CHECKS: tuple[str, ...] = ("InstanceStress", "InstanceConnectivity")
+HyperPodName = Annotated[str, *limits("ClusterName")]
+InstanceGroupName = Annotated[str, *limits("InstanceGroupName")]
+AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
+DeepHealthCheck = Literal[enum("DeepHealthCheckType")]  # type: ignore[valid-type]
+DEEP_HEALTH_CHECKS: tuple[str, ...] = enum("DeepHealthCheckType")
 MAX_TAINTS = 50
 
 
-def _hyperpod_name(value: str, what: str) -> str:
-    if not HYPERPOD_NAME_PATTERN.match(value):
-        raise ValueError(
-            f"{what} must be 1-63 letters, digits and hyphens, starting and ending with a "
-            "letter or digit (e.g. gpu-workers)"
-        )
-    return value
+def _deep_check_types() -> str:
+    return json.dumps(sorted(t for t, facts in INSTANCE_TYPES.items() if facts.deep_health_checks_apply))
 
 
 class TaintConfig(Section):
-    key: str
-    value: str | None = None
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
-
-    @field_validator("key")
-    @classmethod
-    def _key_is_a_label_key(cls, value: str) -> str:
-        if not LABEL_KEY_PATTERN.match(value):
-            raise ValueError("must be a Kubernetes key such as nvidia.com/gpu or dedicated")
-        return value
-
-    @field_validator("value")
-    @classmethod
-    def _value_is_a_label_value(cls, value: str | None) -> str | None:
-        if value is not None and not LABEL_VALUE_PATTERN.match(value):
-            raise ValueError("must be at most 63 letters, digits, '-', '_' or '.'")
-        return value
+    key: Annotated[LabelKey, Cfn("Key")]
+    value: Annotated[LabelValue | None, Cfn("Value")] = None
+    effect: Annotated[TaintEffect, Cfn("Effect")]
 
 
 class InstanceGroupConfig(Section):
-    name: str = Field(description="Instance group name, unique in the cluster.")
-    instance_type: str = Field(description="HyperPod instance type (ml.*), see docs/hyperpod-instance-types.md.")
-    instance_count: int = Field(ge=0, description="Instances HyperPod keeps in the group.")
-    min_instance_count: int | None = Field(
-        default=None, ge=0, description="Instances needed for the group to be InService (<= instance_count)."
+    """One instance group; each field's ``Cfn`` mark says where it goes in the group's
+    ``InstanceGroups`` entry (``modules/hyperpod/desired_state.py`` renders it)."""
+
+    name: Annotated[InstanceGroupName, Cfn("InstanceGroupName")] = Field(
+        description="Instance group name, unique in the cluster."
     )
-    ebs_volume_gb: int = Field(
-        default=500, ge=1, le=16384, description="Extra EBS volume per instance, mounted at /opt/sagemaker."
+    instance_type: Annotated[str, Cfn("InstanceType")] = Field(
+        description="HyperPod instance type (ml.*), see docs/hyperpod-instance-types.md."
     )
-    deep_health_checks: list[DeepHealthCheck] = Field(
+    instance_count: Annotated[int, *limits("ClusterInstanceGroup.InstanceCount"), Cfn("InstanceCount")] = Field(
+        description="Instances HyperPod keeps in the group."
+    )
+    min_instance_count: Annotated[
+        int | None, *limits("ClusterInstanceGroup.MinInstanceCount"), Cfn("MinInstanceCount")
+    ] = Field(default=None, description="Instances needed for the group to be InService (<= instance_count).")
+    ebs_volume_gb: Annotated[
+        int,
+        *limits("ClusterEbsVolumeConfig.VolumeSizeInGB"),
+        Cfn("InstanceStorageConfigs[].EbsVolumeConfig.VolumeSizeInGB"),
+    ] = Field(default=500, description="Extra EBS volume per instance, mounted at /opt/sagemaker.")
+    deep_health_checks: Annotated[list[DeepHealthCheck], Cfn("OnStartDeepHealthChecks")] = Field(
         default_factory=list,
         description="On-start deep health checks (InstanceStress, InstanceConnectivity); GPU and Trainium only.",
     )
-    threads_per_core: Literal[1, 2] = Field(
+    threads_per_core: Annotated[int, *limits("ClusterInstanceGroup.ThreadsPerCore"), Cfn("ThreadsPerCore")] = Field(
         default=2, description="2 keeps simultaneous multithreading on, 1 turns it off."
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes labels of the nodes.")
-    taints: list[TaintConfig] = Field(default_factory=list, max_length=MAX_TAINTS)
-    capacity: Literal["on-demand", "spot"] | None = Field(
-        default=None, description="Capacity type; unset lets HyperPod use on-demand."
+    labels: Annotated[dict[LabelKey, LabelValue], Cfn("KubernetesConfig.Labels")] = Field(
+        default_factory=dict, description="Kubernetes labels of the nodes."
     )
-    availability_zone: str | None = Field(
+    taints: Annotated[list[TaintConfig], Cfn("KubernetesConfig.Taints")] = Field(
+        default_factory=list, max_length=MAX_TAINTS, description="Kubernetes taints of the nodes."
+    )
+    capacity: Annotated[
+        Literal["on-demand", "spot"] | None,
+        Cfn("CapacityRequirements", values=(("on-demand", "OnDemand"), ("spot", "Spot")), as_key=True),
+    ] = Field(default=None, description="Capacity type; unset lets HyperPod use on-demand.")
+    availability_zone: Annotated[str | None, Field(pattern=AVAILABILITY_ZONE_PATTERN)] = Field(
         default=None, description="Pin the group to the private subnet of one AZ of the region (e.g. us-west-2a)."
     )
 
-    @field_validator("name")
-    @classmethod
-    def _name_shape(cls, value: str) -> str:
-        return _hyperpod_name(value, "an instance group name")
+    # The cross-field rules of the validators below, for the Terraform variables.
+    TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
+        TerraformRule(
+            "$value.min_instance_count == null ? true : $value.min_instance_count <= $value.instance_count",
+            "min_instance_count must not exceed instance_count.",
+        ),
+        TerraformRule(
+            lambda: f"contains({json.dumps(sorted(INSTANCE_TYPES))}, $value.instance_type)",
+            "instance_type must be a HyperPod instance type this platform knows (docs/hyperpod-instance-types.md).",
+        ),
+        TerraformRule(
+            lambda: f"length($value.deep_health_checks) == 0 ? true : contains({_deep_check_types()}, $value.instance_type)",
+            "deep_health_checks run only on GPU and Trainium instance types.",
+        ),
+        TerraformRule(
+            "length(distinct($value.deep_health_checks)) == length($value.deep_health_checks)",
+            "deep_health_checks lists each check at most once.",
+        ),
+    )
 
     @field_validator("instance_type")
     @classmethod
@@ -104,23 +116,6 @@ class InstanceGroupConfig(Section):
     def _no_repeats(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("lists a check twice; use each of InstanceStress, InstanceConnectivity at most once")
-        return value
-
-    @field_validator("labels")
-    @classmethod
-    def _labels_are_kubernetes_labels(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, label in value.items():
-            if not LABEL_KEY_PATTERN.match(key):
-                raise ValueError(f"label key {key!r} must be a Kubernetes key such as example.com/team or team")
-            if not LABEL_VALUE_PATTERN.match(label):
-                raise ValueError(f"label {key!r} value {label!r} must be at most 63 letters, digits, '-', '_' or '.'")
-        return value
-
-    @field_validator("availability_zone")
-    @classmethod
-    def _zone_shape(cls, value: str | None) -> str | None:
-        if value is not None and not AVAILABILITY_ZONE_PATTERN.match(value):
-            raise ValueError("must be an availability zone name such as us-west-2a")
         return value
 
     @model_validator(mode="after")
@@ -168,12 +163,12 @@ def _default_instance_groups() -> list[InstanceGroupConfig]:
 
 
 class HyperPodConfig(Section):
-    enabled: bool = Field(default=True, description="false synthesizes nothing of HyperPod.")
-    cluster_name: str = Field(default="ml-platform-hyperpod", description="HyperPod cluster name.")
-    node_recovery: Literal["Automatic", "None"] = Field(
+    enabled: bool = Field(default=True, description="false deploys nothing of HyperPod.")
+    cluster_name: HyperPodName = Field(default="ml-platform-hyperpod", description="HyperPod cluster name.")
+    node_recovery: Literal[enum("NodeRecovery")] = Field(  # type: ignore[valid-type]
         default="Automatic", description="Automatic replaces or reboots faulty nodes; None only labels them."
     )
-    node_provisioning_mode: Literal["Continuous"] | None = Field(
+    node_provisioning_mode: Literal[enum("NodeProvisioningMode")] | None = Field(  # type: ignore[valid-type]
         default="Continuous",
         description="Continuous provisions nodes as capacity appears; null keeps HyperPod's standard mode.",
     )
@@ -192,12 +187,14 @@ class HyperPodConfig(Section):
         description="HyperPod inference operator add-on (JumpStartModel, InferenceEndpointConfig), "
         "with its pod identity role and TLS certificate bucket.",
     )
-    instance_groups: list[InstanceGroupConfig] = Field(default_factory=_default_instance_groups, min_length=1)
-
-    @field_validator("cluster_name")
-    @classmethod
-    def _cluster_name_shape(cls, value: str) -> str:
-        return _hyperpod_name(value, "the HyperPod cluster name")
+    instance_groups: Annotated[
+        list[InstanceGroupConfig],
+        *limits("ClusterInstanceGroupsList"),
+        TerraformRule(
+            "length(distinct([for group in $value : group.name])) == length($value)",
+            "Each instance group needs its own name.",
+        ),
+    ] = Field(default_factory=_default_instance_groups, description="HyperPod instance groups.")
 
     @field_validator("instance_groups")
     @classmethod

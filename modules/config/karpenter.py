@@ -7,12 +7,14 @@ the SOCI parallel pull its Bottlerocket node class uses.
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from .base import Section
+from .terraform import TerraformRule
 
 CapacityType = Literal["spot", "on-demand", "reserved"]
 Architecture = Literal["amd64", "arm64"]
@@ -23,7 +25,14 @@ DURATION_PATTERN = re.compile(r"^(([0-9]+(s|m|h))+|Never)$")
 # Byte sizes Bottlerocket accepts for concurrent-download-chunk-size.
 BYTE_SIZE_PATTERN = re.compile(r"^[1-9][0-9]*(b|kb|kib|mb|mib|gb|gib)$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-INSTANCE_TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
+Ec2InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]
+
+# Names of the pools and node classes (scripts and examples select them).
+DEFAULT_POOL = "default"
+DEFAULT_NODE_CLASS = "default"
+GPU_POOL = "p5-gpu-h100"
+GPU_NODE_CLASS = "h100-gpu"
 
 # Karpenter 1.5 is the first release that supports Kubernetes 1.33.
 MINIMUM_CHART_VERSION = (1, 5, 0)
@@ -132,34 +141,47 @@ class DefaultPoolConfig(PoolConfig):
 class GpuPoolConfig(PoolConfig):
     """GPU nodes (H100 by default), tainted so that only GPU workloads land there."""
 
-    instance_types: list[str] = Field(default=["p5.48xlarge"], min_length=1)
-    capacity_types: list[CapacityType] = Field(default=["spot"], min_length=1)
+    instance_types: list[Ec2InstanceType] = Field(
+        default=["p5.48xlarge"], min_length=1, description="Instance types of the Karpenter GPU pool."
+    )
+    capacity_types: list[CapacityType] = Field(
+        default=["spot"], min_length=1, description="Capacity types of the Karpenter GPU pool (spot, on-demand, reserved)."
+    )
     limits: GpuPoolLimits = GpuPoolLimits(cpu=192, memory_gi=2048, gpus=8)
     # Training jobs are not moved to pack nodes tighter: only empty nodes are removed.
     disruption: DisruptionConfig = DisruptionConfig(consolidation_policy="WhenEmpty", consolidate_after="10m")
     soci: GpuSociParallelPullConfig = GpuSociParallelPullConfig()
 
-    @field_validator("instance_types")
-    @classmethod
-    def _are_instance_types(cls, value: list[str]) -> list[str]:
-        for instance_type in value:
-            if not INSTANCE_TYPE_PATTERN.match(instance_type):
-                raise ValueError(f"{instance_type!r} is not an EC2 instance type (expected e.g. p5.48xlarge)")
-        return value
-
     @model_validator(mode="after")
     def _limits_fit_one_instance(self) -> "GpuPoolConfig":
         limits = self.limits
-        have = (limits.cpu, limits.memory_gi, limits.gpus)
+        too_large = self.too_large_for_limits()
         for instance_type in self.instance_types:
-            shape = GPU_INSTANCE_SHAPES.get(instance_type)
-            if shape and any(limit < needed for limit, needed in zip(have, shape)):
+            if instance_type in too_large:
+                shape = GPU_INSTANCE_SHAPES[instance_type]
                 cpu, memory, gpus = shape
                 raise ValueError(
                     f"limits (cpu {limits.cpu}, memory_gi {limits.memory_gi}, gpus {limits.gpus}) cannot "
                     f"hold one {instance_type} ({cpu} vCPU, {memory} GiB, {gpus} GPUs): raise limits"
                 )
         return self
+
+    def too_large_for_limits(self) -> list[str]:
+        """Known GPU types of which not even one instance fits the pool's limits."""
+        have = (self.limits.cpu, self.limits.memory_gi, self.limits.gpus)
+        return sorted(t for t, shape in GPU_INSTANCE_SHAPES.items() if any(h < n for h, n in zip(have, shape)))
+
+    def instance_type_rules(self) -> list[TerraformRule]:
+        """The limits rule on ``instance_types`` for a variable: the limits are not
+        variables, so the types they cannot hold are listed from the configured ones."""
+        limits = self.limits
+        return [
+            TerraformRule(
+                f"alltrue([for type in $value : !contains({json.dumps(self.too_large_for_limits())}, type)])",
+                f"the GPU pool's limits (cpu {limits.cpu}, memory_gi {limits.memory_gi}, gpus {limits.gpus}) cannot "
+                "hold one instance of a listed type: raise karpenter.gpu_pool.limits.",
+            )
+        ]
 
 
 class KarpenterConfig(Section):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import Fn
+from cdktf import Fn, Token
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -37,8 +37,20 @@ class Statement:
         if self.resources:
             body["Resource"] = list(self.resources)
         if self.conditions:
-            body["Condition"] = self.conditions
+            body["Condition"] = {operator: _condition_map(keys) for operator, keys in self.conditions.items()}
         return body
+
+
+def _condition_map(keys: dict[str, Any]) -> Any:
+    """A condition operator's map. A key that holds a Terraform reference (a tag key with
+    the cluster's name in it) cannot be an object key cdktf writes, so those entries are
+    built by Terraform's ``zipmap`` and merged with the literal ones."""
+    literal = {key: value for key, value in keys.items() if not Token.is_unresolved(key)}
+    dynamic = {key: value for key, value in keys.items() if Token.is_unresolved(key)}
+    if not dynamic:
+        return keys
+    built = Fn.zipmap(list(dynamic), list(dynamic.values()))
+    return Fn.merge([literal, built]) if literal else built
 
 
 def policy_document(*statements: Statement) -> str:

@@ -21,6 +21,14 @@ class PortRule:
 
 ALL_TRAFFIC = PortRule("all", "All traffic", "-1")
 
+# The control plane calls kubelets (10250) and admission webhooks served by pods, which
+# listen on ports above 1024 (Karpenter 8443, the load balancer controller 9443, ...).
+CONTROL_PLANE_TO_NODES = (
+    PortRule("https", "Control plane to node HTTPS (extension API servers)", "tcp", 443, 443),
+    PortRule("ephemeral", "Control plane to kubelets and webhooks", "tcp", 1025, 65535),
+)
+NODES_TO_CONTROL_PLANE = (PortRule("https", "Nodes to the Kubernetes API", "tcp", 443, 443),)
+
 
 def rule_less_group(
     scope: Construct, construct_id: str, *, name: str, description: str, vpc_id: str, tags: dict[str, str] | None = None

@@ -1,22 +1,12 @@
-"""EKS managed add-ons, each a small declared unit, at the latest version for the cluster."""
+"""The add-ons every EKS cluster needs, split into those before and after the first nodes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_aws.data_aws_eks_addon_version import DataAwsEksAddonVersion
 from cdktf_cdktf_provider_aws.eks_addon import EksAddon
 from constructs import Construct
 
-
-@dataclass(frozen=True)
-class AddonSpec:
-    name: str
-    before_nodes: bool
-    """DaemonSets nodes need to become Ready are installed before any node joins; add-ons
-    that run as Deployments wait for nodes, or EKS reports them degraded until it times out."""
-
+from modules.core.eks_addon import Addon, AddonSpec
 
 CORE_ADDONS = (
     AddonSpec("vpc-cni", before_nodes=True),
@@ -25,33 +15,6 @@ CORE_ADDONS = (
     AddonSpec("coredns", before_nodes=False),
 )
 
-
-class Addon(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        cluster_name: str,
-        kubernetes_version: str,
-        spec: AddonSpec,
-        depends_on: list[ITerraformDependable] | None = None,
-    ):
-        super().__init__(scope, construct_id)
-        version = DataAwsEksAddonVersion(
-            self, "version", addon_name=spec.name, kubernetes_version=kubernetes_version, most_recent=True
-        )
-        self.addon = EksAddon(
-            self,
-            "addon",
-            cluster_name=cluster_name,
-            addon_name=spec.name,
-            addon_version=version.version,
-            # Terraform is the source of truth for add-on settings.
-            resolve_conflicts_on_create="OVERWRITE",
-            resolve_conflicts_on_update="OVERWRITE",
-            depends_on=depends_on,
-        )
 
 
 class CoreAddons(Construct):

@@ -9,16 +9,14 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.core.security_group_rules import PortRule, allow_from_group, allow_to_group, rule_less_group
-
-
-# The control plane calls kubelets (10250) and admission webhooks served by pods, which
-# listen on ports above 1024 (Karpenter 8443, the load balancer controller 9443, ...).
-CONTROL_PLANE_TO_NODES = (
-    PortRule("https", "Control plane to node HTTPS (extension API servers)", "tcp", 443, 443),
-    PortRule("ephemeral", "Control plane to kubelets and webhooks", "tcp", 1025, 65535),
+from modules.core.security_group_rules import (
+    CONTROL_PLANE_TO_NODES,
+    NODES_TO_CONTROL_PLANE,
+    PortRule,
+    allow_from_group,
+    allow_to_group,
+    rule_less_group,
 )
-NODES_TO_CONTROL_PLANE = (PortRule("https", "Nodes to the Kubernetes API", "tcp", 443, 443),)
 
 
 class ClusterSecurityGroups(Construct):

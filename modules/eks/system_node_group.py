@@ -23,16 +23,8 @@ from constructs import Construct
 from modules.config.eks import SystemNodeGroupConfig
 from modules.core.aws_context import AwsContext
 from modules.core.iam import ServiceRole, service_trust
+from modules.core.nodes import NODE_MANAGED_POLICIES, SYSTEM_NODE_LABELS
 
-# Karpenter's controller is scheduled on nodes with this label (its own nodes never have it).
-SYSTEM_NODE_LABELS = {"karpenter.sh/controller": "true", "ml-platform/node-role": "system"}
-
-NODE_MANAGED_POLICIES = {
-    "worker": "AmazonEKSWorkerNodePolicy",
-    "registry": "AmazonEC2ContainerRegistryPullOnly",
-    "cni": "AmazonEKS_CNI_Policy",
-    "ssm": "AmazonSSMManagedInstanceCore",
-}
 
 # Bottlerocket boots from /dev/xvda and keeps images and pod data on /dev/xvdb.
 BOTTLEROCKET_OS_DEVICE = "/dev/xvda"

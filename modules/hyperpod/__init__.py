@@ -1,6 +1,11 @@
-"""SageMaker HyperPod orchestrated by the stack's EKS cluster: lifecycle scripts, execution
-role, node security group, helm dependencies, the cluster, its add-ons and outputs."""
+"""SageMaker HyperPod orchestrated by an EKS cluster, as a Terraform module (``SOURCE``):
+lifecycle scripts, execution role, node security group, helm dependencies, the cluster,
+its add-ons and outputs."""
 
-from .hyperpod import HyperPod, HyperPodProps, add_hyperpod
+from .helm_dependencies import CHART_IN_CHECKOUT, CHECKOUT_DIR
+from .module import SETTINGS, SOURCE, HyperPodModule
 
-__all__ = ["HyperPod", "HyperPodProps", "add_hyperpod"]
+# Where scripts/fetch-hyperpod-chart.sh checks the dependencies chart out, below the project.
+CHART_CHECKOUT = f"{CHECKOUT_DIR}/{CHART_IN_CHECKOUT}"
+
+__all__ = ["CHART_CHECKOUT", "SETTINGS", "SOURCE", "HyperPodModule"]

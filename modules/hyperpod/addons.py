@@ -12,10 +12,11 @@ from cdktf_cdktf_provider_aws.prometheus_workspace import PrometheusWorkspace
 from constructs import Construct
 
 from modules.config.hyperpod import HyperPodConfig
+from modules.core import refs
 from modules.core.aws_context import AwsContext
 from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
-from modules.eks.addons import Addon, AddonSpec
+from modules.core.eks_addon import Addon, AddonSpec
 
 from .inference_operator import INFERENCE_OPERATOR, InferenceOperator, InferenceOperatorProps
 
@@ -48,11 +49,17 @@ HYPERPOD_LOG_GROUPS = "log-group:/aws/sagemaker/Clusters/*"
 class HyperPodAddonsProps:
     config: HyperPodConfig
     name: str
+    name_reference: str
+    """``var.name``, for names Terraform cuts to fit."""
     eks_cluster_name: str
     kubernetes_version: str
     hyperpod_cluster_arn: str
     hyperpod_cluster: ITerraformDependable
-    load_balancer_controller: Sequence[ITerraformDependable] = ()
+    training_operator_enabled: str
+    """A Terraform condition that counts the training operator add-on in or out (its role
+    stays: it grants nothing without the add-on's service account)."""
+    load_balancer_controller_ready: str
+    """A reference the inference operator waits for (see ``HyperPodInputs``)."""
 
 
 class HyperPodAddons(Construct):
@@ -62,7 +69,6 @@ class HyperPodAddons(Construct):
         config = props.config
         self.addons: list[Addon] = []
         self.prometheus: PrometheusWorkspace | None = None
-        # Always synthesized: var.hyperpod_enable_training_operator counts them in or out.
         self.training_operator: list[Construct] = self._training_operator()
         if config.enable_task_governance:
             self._add(TASK_GOVERNANCE, [])
@@ -71,7 +77,14 @@ class HyperPodAddons(Construct):
         if config.enable_inference_operator:
             self._inference_operator(aws)
 
-    def _add(self, spec: AddonSpec, grants: Sequence[ITerraformDependable], configuration: str | None = None) -> Addon:
+    def _add(
+        self,
+        spec: AddonSpec,
+        grants: Sequence[ITerraformDependable],
+        configuration: str | None = None,
+        enabled: str | None = None,
+        waits_for: Sequence[str] = (),
+    ) -> Addon:
         addon = Addon(
             self,
             spec.name.removeprefix("amazon-sagemaker-hyperpod-").replace("-", "_"),
@@ -79,7 +92,10 @@ class HyperPodAddons(Construct):
             kubernetes_version=self._props.kubernetes_version,
             spec=spec,
             depends_on=[self._props.hyperpod_cluster, *grants],
+            enabled=enabled,
         )
+        if waits_for:
+            refs.wait_for(addon.addon, self._props.hyperpod_cluster, *grants, *waits_for)
         if configuration is not None:
             addon.addon.configuration_values = configuration
         self.addons.append(addon)
@@ -101,7 +117,7 @@ class HyperPodAddons(Construct):
                 )
             },
         )
-        return [role, self._add(TRAINING_OPERATOR, role.grants)]
+        return [role, self._add(TRAINING_OPERATOR, role.grants, enabled=props.training_operator_enabled)]
 
     def _observability(self, aws: AwsContext) -> None:
         props = self._props
@@ -141,10 +157,13 @@ class HyperPodAddons(Construct):
             self,
             "inference_operator",
             aws=aws,
-            props=InferenceOperatorProps(name=props.name, eks_cluster_name=props.eks_cluster_name),
+            props=InferenceOperatorProps(
+                name=props.name, name_reference=props.name_reference, eks_cluster_name=props.eks_cluster_name
+            ),
         )
         self._add(
             INFERENCE_OPERATOR,
-            [*operator.role.grants, operator.tls_bucket, *props.load_balancer_controller],
+            [*operator.role.grants, operator.tls_bucket.bucket],
             operator.configuration,
+            waits_for=[props.load_balancer_controller_ready],
         )

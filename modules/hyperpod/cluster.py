@@ -10,17 +10,11 @@ from cdktf import Precondition as TerraformPrecondition
 from cdktf_cdktf_provider_aws.cloudcontrolapi_resource import CloudcontrolapiResource
 from constructs import Construct
 
-from . import cluster_rules
-from .desired_state import ClusterSpec
+from modules.config.cfn import TYPE_NAME
 
-TYPE_NAME = "AWS::SageMaker::Cluster"
 # CloudFormation's own handler timeouts for this type: large clusters with deep health
 # checks take hours to create, update or drain.
 TIMEOUTS = {"create": "12h", "update": "12h", "delete": "12h"}
-
-
-class InvalidDesiredState(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -36,35 +30,24 @@ class Precondition:
 
 
 class HyperPodCluster(Construct):
-    """The cluster whose desired state is ``spec`` rendered, checked against the schema's
-    rules, with the fields named in ``inputs`` read from Terraform variables instead: the
-    rendering of the configuration that is checked and the expressions that are deployed
-    come from the same definitions (see instance_group_fields)."""
+    """The cluster whose desired state is ``desired_state`` (values and Terraform
+    references), JSON-encoded by Terraform so references resolve at apply time."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        spec: ClusterSpec,
-        inputs: dict[str, Any],
+        desired_state: dict[str, Any],
         depends_on: Sequence[ITerraformDependable],
         preconditions: Sequence[Precondition] = (),
     ):
         super().__init__(scope, construct_id)
-        desired_state = spec.render()
-        found = cluster_rules.problems(desired_state, unresolved=_is_unresolved)
-        if found:
-            raise InvalidDesiredState(f"{TYPE_NAME} would reject the desired state: " + "; ".join(found))
-        self.desired_state = desired_state
-        unknown = sorted(set(inputs) - set(desired_state))
-        if unknown:
-            raise InvalidDesiredState(f"inputs for fields the desired state does not have: {unknown}")
         self.resource = CloudcontrolapiResource(
             self,
             "cluster",
             type_name=TYPE_NAME,
-            desired_state=Fn.jsonencode({**desired_state, **inputs}),
+            desired_state=Fn.jsonencode(desired_state),
             timeouts=TIMEOUTS,
             depends_on=list(depends_on),
             lifecycle=(
@@ -79,8 +62,3 @@ class HyperPodCluster(Construct):
     @property
     def arn(self) -> str:
         return self.reported("ClusterArn")
-
-
-def _is_unresolved(value: Any) -> bool:
-    """Terraform references (a list reference is a one-item list of them) are known at apply."""
-    return isinstance(value, str) and Token.is_unresolved(value)

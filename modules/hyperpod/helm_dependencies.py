@@ -4,25 +4,25 @@ operators, device plugins), installed from a local checkout of aws/sagemaker-hyp
 The chart is not published to a Helm repository: ``scripts/fetch-hyperpod-chart.sh`` checks
 out a pinned commit into a git-ignored folder. Synth never reads it (it runs offline); a
 precondition stops ``terraform plan`` with the command to run when it is missing.
+``var.install_helm_dependencies`` counts the release in or out; nothing reads it but
+``depends_on``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any
 
-from cdktf import Fn, ITerraformDependable, Precondition, TerraformResourceLifecycle
+from cdktf import Precondition, TerraformResourceLifecycle, Token
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from modules.config.hyperpod import HyperPodConfig
+from modules.core import refs
 from modules.core.helm_values import render_values
-
-from .lifecycle_scripts import STACK_DIR_TO_REPO
 
 FETCH_SCRIPT = "scripts/fetch-hyperpod-chart.sh"
 CHECKOUT_DIR = ".cache/sagemaker-hyperpod-cli"
 CHART_IN_CHECKOUT = "helm_chart/HyperPodHelmChart"
-CHART_PATH = f"{STACK_DIR_TO_REPO}/{CHECKOUT_DIR}/{CHART_IN_CHECKOUT}"
 RELEASE_NAME = "hyperpod-dependencies"
 NAMESPACE = "kube-system"
 
@@ -52,16 +52,20 @@ class HelmDependencies(Construct):
         construct_id: str,
         *,
         config: HyperPodConfig,
-        depends_on: Sequence[ITerraformDependable],
+        chart: str,
+        enabled: str,
+        wait_for: str,
         cert_manager: Any = None,
-        chart: str = CHART_PATH,
     ):
+        """``chart``: a Terraform expression of the chart's folder; ``enabled``: a condition;
+        ``wait_for``: a reference the release waits for (the nodes its pods run on)."""
         super().__init__(scope, construct_id)
         self.release = Release(
             self,
             "release",
+            count=Token.as_number(f"${{{enabled} ? 1 : 0}}"),
             name=RELEASE_NAME,
-            chart=chart,
+            chart=f"${{{chart}}}",
             namespace=NAMESPACE,
             dependency_update=True,
             values=[render_values(dict(sorted(chart_values(config, cert_manager).items())))],
@@ -69,7 +73,7 @@ class HelmDependencies(Construct):
             lifecycle=TerraformResourceLifecycle(
                 precondition=[
                     Precondition(
-                        condition=Fn.fileexists(f"{chart}/Chart.yaml"),
+                        condition=f'${{fileexists("${{{chart}}}/Chart.yaml")}}',
                         error_message=(
                             f"The HyperPod helm chart is missing at {CHECKOUT_DIR}/{CHART_IN_CHECKOUT}: "
                             f"run {FETCH_SCRIPT} from the repository root, then plan again."
@@ -77,5 +81,5 @@ class HelmDependencies(Construct):
                     )
                 ]
             ),
-            depends_on=list(depends_on),
         )
+        refs.wait_for(self.release, wait_for)

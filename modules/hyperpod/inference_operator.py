@@ -29,7 +29,7 @@ from modules.core.aws_context import AwsContext
 from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
 from modules.core.private_bucket import PrivateBucket
-from modules.eks.addons import AddonSpec
+from modules.core.eks_addon import AddonSpec
 
 INFERENCE_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-inference", before_nodes=False)
 INFERENCE_OPERATOR_NAMESPACE = "hyperpod-inference-system"
@@ -89,14 +89,17 @@ INTERFACE_ACTIONS = (
 )
 
 
-def tls_bucket_prefix(platform_name: str) -> str:
+def tls_bucket_prefix(name_reference: str) -> str:
+    """``<name>-inference-tls-``, the name cut by Terraform to fit (``name_reference`` is
+    ``var.name``, known at plan time)."""
     room = MAX_TLS_BUCKET_PREFIX - len(TLS_BUCKET_SUFFIX)
-    return f"{platform_name[:room].rstrip('-')}{TLS_BUCKET_SUFFIX}"
+    return f'${{trimsuffix(substr({name_reference}, 0, {room}), "-")}}{TLS_BUCKET_SUFFIX}'
 
 
 @dataclass(frozen=True)
 class InferenceOperatorProps:
     name: str
+    name_reference: str
     eks_cluster_name: str
 
 
@@ -105,7 +108,7 @@ class InferenceOperator(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: InferenceOperatorProps):
         super().__init__(scope, construct_id)
-        self.tls_bucket = self._tls_bucket(props.name)
+        self.tls_bucket = self._tls_bucket(props.name_reference)
         self.role = PodIdentityRole(
             self,
             "identity",
@@ -154,6 +157,6 @@ class InferenceOperator(Construct):
                       conditions=passed_to_sagemaker),
         ]
 
-    def _tls_bucket(self, platform_name: str) -> PrivateBucket:
+    def _tls_bucket(self, name_reference: str) -> PrivateBucket:
         # Only certificates the operator issues live here: destroying the platform may delete them.
-        return PrivateBucket(self, "tls", bucket_prefix=tls_bucket_prefix(platform_name), force_destroy=True)
+        return PrivateBucket(self, "tls", bucket_prefix=tls_bucket_prefix(name_reference), force_destroy=True)

@@ -13,10 +13,10 @@ from constructs import Construct
 from modules.core.private_bucket import PrivateBucket
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from modules.core.module import MODULE_ROOT, REPO_ROOT
+
 SCRIPTS_DIR = REPO_ROOT / "lifecycle_scripts"
-# Terraform runs in cdktf.out/stacks/<stack>/, three levels below the repository root.
-STACK_DIR_TO_REPO = "../../.."
+ON_CREATE_SCRIPT = "on_create.sh"
 
 # AmazonSageMakerClusterInstanceRolePolicy reaches only buckets named sagemaker-*.
 BUCKET_NAME_PREFIX = "sagemaker-"
@@ -24,13 +24,11 @@ BUCKET_NAME_PREFIX = "sagemaker-"
 MAX_BUCKET_PREFIX = 37
 
 
-def bucket_prefix(platform_name: str, name_reference: str | None = None) -> str:
-    """``sagemaker-<name>-`` cut to fit; ``name_reference`` (``var.name`` in a module) makes
-    Terraform do the same cut on a name known only at plan time."""
+def bucket_prefix(name_reference: str) -> str:
+    """``sagemaker-<name>-``, the name cut by Terraform to fit (``name_reference`` is
+    ``var.name``, known at plan time)."""
     room = MAX_BUCKET_PREFIX - len(BUCKET_NAME_PREFIX) - 1
-    if name_reference is not None:
-        return f'{BUCKET_NAME_PREFIX}${{trimsuffix(substr({name_reference}, 0, {room}), "-")}}-'
-    return f"{BUCKET_NAME_PREFIX}{platform_name[:room].rstrip('-')}-"
+    return f'{BUCKET_NAME_PREFIX}${{trimsuffix(substr({name_reference}, 0, {room}), "-")}}-'
 
 
 @dataclass(frozen=True)
@@ -38,16 +36,17 @@ class ScriptFile:
     key: str
     """Object key: the path below ``lifecycle_scripts/``, with forward slashes."""
     source: str
-    """Relative to the folder Terraform runs in, so the output is the same on every machine."""
+    """Where Terraform finds it: the module's copy of the folder, so the output is the same
+    on every machine."""
     md5: str
 
 
-def script_source(key: str, scripts_dir: Path = SCRIPTS_DIR, stack_dir_to_repo: str = STACK_DIR_TO_REPO) -> str:
-    """Where Terraform finds the file ``key`` of the scripts folder."""
-    return f"{stack_dir_to_repo}/{scripts_dir.name}/{key}"
+def script_source(key: str, scripts_dir: Path = SCRIPTS_DIR) -> str:
+    """Where Terraform finds the file ``key`` of the scripts folder (copied into the module)."""
+    return f"{MODULE_ROOT}/{scripts_dir.name}/{key}"
 
 
-def script_files(scripts_dir: Path = SCRIPTS_DIR, stack_dir_to_repo: str = STACK_DIR_TO_REPO) -> list[ScriptFile]:
+def script_files(scripts_dir: Path = SCRIPTS_DIR) -> list[ScriptFile]:
     """Every file below ``scripts_dir``, read now so the upload tracks each file's content."""
     files = []
     for path in sorted(p for p in scripts_dir.rglob("*") if p.is_file()):
@@ -57,7 +56,7 @@ def script_files(scripts_dir: Path = SCRIPTS_DIR, stack_dir_to_repo: str = STACK
         files.append(
             ScriptFile(
                 key=str(relative),
-                source=script_source(str(relative), scripts_dir, stack_dir_to_repo),
+                source=script_source(str(relative), scripts_dir),
                 md5=hashlib.md5(path.read_bytes()).hexdigest(),  # noqa: S324 - S3's ETag, not security
             )
         )
@@ -76,9 +75,8 @@ class LifecycleScripts(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        platform_name: str,
-        files: list[ScriptFile],
-        name_reference: str | None = None,
+        name_reference: str,
+        files: list[ScriptFile] | None = None,
     ):
         super().__init__(scope, construct_id)
         # Old versions of replaced scripts are kept a month (to see what a node ran), then go.
@@ -86,12 +84,18 @@ class LifecycleScripts(Construct):
         self.private_bucket = PrivateBucket(
             self,
             "bucket",
-            bucket_prefix=bucket_prefix(platform_name, name_reference),
+            bucket_prefix=bucket_prefix(name_reference),
             force_destroy=True,
             noncurrent_days=30,
         )
         self.bucket = self.private_bucket.bucket
         bucket_id = self.bucket.id
+        files = script_files() if files is None else files
+        if ON_CREATE_SCRIPT not in {file.key for file in files}:
+            raise FileNotFoundError(
+                f"lifecycle_scripts/{ON_CREATE_SCRIPT} is missing: HyperPod runs it on every new node "
+                "(LifeCycleConfig.OnCreate); add it to the lifecycle_scripts folder"
+            )
         self.objects = [
             S3Object(
                 self,
@@ -103,6 +107,10 @@ class LifecycleScripts(Construct):
             )
             for file in files
         ]
+
+    @staticmethod
+    def source_of(key: str) -> str:
+        return script_source(key)
 
     @property
     def source_uri(self) -> str:

@@ -5,8 +5,15 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import VpcSecurityGroupEgressRule
 from constructs import Construct
 
-from modules.core.security_group_rules import ALL_TRAFFIC, PortRule, allow_from_group, allow_to_group, rule_less_group
-from modules.eks.security_groups import CONTROL_PLANE_TO_NODES, NODES_TO_CONTROL_PLANE
+from modules.core.security_group_rules import (
+    ALL_TRAFFIC,
+    CONTROL_PLANE_TO_NODES,
+    NODES_TO_CONTROL_PLANE,
+    PortRule,
+    allow_from_group,
+    allow_to_group,
+    rule_less_group,
+)
 
 
 class HyperPodSecurityGroup(Construct):

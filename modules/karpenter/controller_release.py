@@ -6,18 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_helm.release import Release, ReleaseSet
 from constructs import Construct
 
 from modules.core.helm_values import render_values
-from modules.eks.system_node_group import SYSTEM_NODE_LABELS
+from modules.core.nodes import CONTROLLER_LABEL, SYSTEM_NODE_LABELS
 
 from .controller_role import CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT
 
 CHART_REPOSITORY = "oci://public.ecr.aws/karpenter"
 CHART = "karpenter"
-CONTROLLER_LABEL = "karpenter.sh/controller"
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,6 @@ class ControllerReleaseProps:
     interruption_queue_name: str
     chart_version: str
     replicas: int
-    depends_on: list[ITerraformDependable]
 
 
 def controller_values(props: ControllerReleaseProps) -> dict[str, Any]:
@@ -62,5 +59,4 @@ class ControllerRelease(Construct):
             set=[ReleaseSet(name="settings.clusterEndpoint", value=props.cluster_endpoint)],
             wait=True,
             timeout=900,
-            depends_on=props.depends_on,
         )

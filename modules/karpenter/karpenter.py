@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_aws.data_aws_eks_cluster import DataAwsEksCluster
-from cdktf_cdktf_provider_aws.eks_cluster import EksCluster
 from constructs import Construct
 
 from modules.config.platform import PlatformConfig
+from modules.core import refs
 from modules.core.aws_context import AwsContext
 
 from .controller_policy import ControllerScope
 from .controller_release import ControllerRelease, ControllerReleaseProps
 from .controller_role import ControllerRole
 from .interruption_queue import InterruptionQueue
-from .node_pools_release import CHART_PATH as NODE_POOLS_CHART_PATH
 from .node_pools_release import NodePoolsRelease
 from .node_role import NodeRole
 from .pools import GpuPoolInputs, Pools, platform_pools
@@ -25,25 +22,27 @@ from .pools import GpuPoolInputs, Pools, platform_pools
 
 @dataclass(frozen=True)
 class KarpenterProps:
+    """What Karpenter reads: the configuration and Terraform references of the module's
+    variables."""
+
     config: PlatformConfig
-    cluster: EksCluster | DataAwsEksCluster
-    """The stack's cluster, or (in the reusable module) one read by name."""
-    cluster_ready: list[ITerraformDependable]
-    """What must run before the controller can: the system node group and CoreDNS."""
-    gpu_inputs: GpuPoolInputs | None = None
-    """Terraform variables the GPU pool reads; without them, the configured values."""
-    name: str | None = None
-    """The cluster name resources are named after (a module variable); the configured one if unset."""
-    node_pools_chart: str = NODE_POOLS_CHART_PATH
-    """Where Terraform finds charts/karpenter-nodepools, relative to where it runs."""
+    cluster_name: str
+    """The EKS cluster's name (a token): resources are named after it."""
+    cluster_endpoint: str
+    cluster_ready: str
+    """A reference to what must run before the controller can: the system nodes and CoreDNS."""
+    gpu_inputs: GpuPoolInputs
+    """Terraform variables the GPU pool reads."""
+    node_pools_chart: str
+    """Where Terraform finds charts/karpenter-nodepools."""
 
 
 class Karpenter(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: KarpenterProps):
         super().__init__(scope, construct_id)
         config = props.config
-        name = props.name or config.cluster_name
-        self.node_role = NodeRole(self, "node", aws=aws, name=name, cluster_name=props.cluster.name)
+        name = props.cluster_name
+        self.node_role = NodeRole(self, "node", aws=aws, name=name, cluster_name=name)
         self.interruption_queue = InterruptionQueue(self, "interruption", aws=aws, name=name)
         self.controller_role = ControllerRole(
             self,
@@ -52,31 +51,24 @@ class Karpenter(Construct):
             controller=ControllerScope(
                 cluster_name=name, node_role_arn=self.node_role.arn, queue_arn=self.interruption_queue.arn
             ),
-            cluster_name_ref=props.cluster.name,
+            cluster_name_ref=name,
         )
         self.controller = ControllerRelease(
             self,
             "release",
             props=ControllerReleaseProps(
                 cluster_name=name,
-                cluster_endpoint=props.cluster.endpoint,
+                cluster_endpoint=props.cluster_endpoint,
                 interruption_queue_name=self.interruption_queue.queue_name,
                 chart_version=config.karpenter.chart_version,
                 replicas=config.karpenter.controller_replicas,
-                depends_on=[
-                    *props.cluster_ready,
-                    *self.controller_role.grants,
-                    self.interruption_queue.policy,
-                ],
             ),
+        )
+        refs.wait_for(
+            self.controller.release, props.cluster_ready, *self.controller_role.grants, self.interruption_queue.policy
         )
         self.pools: Pools = platform_pools(
             config.karpenter, name, self.node_role.role_name, config.tags, props.gpu_inputs
         )
-        self.node_pools = NodePoolsRelease(
-            self,
-            "node_pools",
-            pools=self.pools,
-            chart=props.node_pools_chart,
-            depends_on=[*props.cluster_ready, self.controller.release, *self.node_role.grants],
-        )
+        self.node_pools = NodePoolsRelease(self, "node_pools", pools=self.pools, chart=props.node_pools_chart)
+        refs.wait_for(self.node_pools.release, props.cluster_ready, self.controller.release, *self.node_role.grants)

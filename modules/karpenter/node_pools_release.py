@@ -7,16 +7,13 @@ and fail the first apply on a fresh account.
 
 from __future__ import annotations
 
-from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
 from .controller_role import CONTROLLER_NAMESPACE
 from .pools import Pools
 
-# Relative to the folder Terraform runs in (cdktf.out/stacks/<stack>/), so the synthesized
-# JSON holds no path of the machine that produced it.
-CHART_PATH = "../../../charts/karpenter-nodepools"
+CHART_FOLDER = "charts/karpenter-nodepools"
 
 
 class NodePoolsRelease(Construct):
@@ -26,8 +23,7 @@ class NodePoolsRelease(Construct):
         construct_id: str,
         *,
         pools: Pools,
-        depends_on: list[ITerraformDependable],
-        chart: str = CHART_PATH,
+        chart: str,
     ):
         super().__init__(scope, construct_id)
         self.release = Release(
@@ -38,5 +34,4 @@ class NodePoolsRelease(Construct):
             chart=chart,
             values=[pools.values_yaml()],
             wait=True,
-            depends_on=depends_on,
         )

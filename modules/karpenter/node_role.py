@@ -7,7 +7,7 @@ from constructs import Construct
 
 from modules.core.aws_context import AwsContext
 from modules.core.iam import ServiceRole, service_trust
-from modules.eks.system_node_group import NODE_MANAGED_POLICIES
+from modules.core.nodes import NODE_MANAGED_POLICIES
 
 
 class NodeRole(Construct):

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from modules.config.karpenter import DefaultPoolConfig, GpuPoolConfig, KarpenterConfig
+from modules.config.karpenter import (
+    DEFAULT_NODE_CLASS,
+    DEFAULT_POOL,
+    GPU_NODE_CLASS,
+    GPU_POOL,
+    DefaultPoolConfig,
+    GpuPoolConfig,
+    KarpenterConfig,
+)
 from modules.core.helm_values import TerraformValue, render_values
 
 from .bottlerocket import BottlerocketUserData, SociParallelPull, ephemeral_storage_on_instance_store
 from .node_classes import NodeClass
 from .node_pools import NodePool, Requirement, Taint
 
-DEFAULT_POOL = "default"
-DEFAULT_NODE_CLASS = "default"
-GPU_POOL = "p5-gpu-h100"
-GPU_NODE_CLASS = "h100-gpu"
 GPU_RESOURCE = "nvidia.com/gpu"
 GPU_TAINT = Taint(GPU_RESOURCE, "true", "NoSchedule")
 

@@ -13,7 +13,7 @@ from modules.core.aws_context import AwsContext
 from modules.core.helm_values import render_values
 from modules.core.iam import policy_document
 from modules.core.pod_identity import PodIdentityRole
-from modules.eks.system_node_group import SYSTEM_NODE_LABELS
+from modules.core.nodes import SYSTEM_NODE_LABELS, SYSTEM_ROLE_LABEL
 
 from .iam_policy import CHART_VERSION, controller_statements
 
@@ -21,7 +21,6 @@ CHART_REPOSITORY = "https://aws.github.io/eks-charts"
 CHART = "aws-load-balancer-controller"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "aws-load-balancer-controller"
-SYSTEM_ROLE_LABEL = "ml-platform/node-role"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,17 @@
+"""What Kubernetes accepts for the labels and taints the configuration writes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import StringConstraints
+
+# A label name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends.
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+# A key: an optional DNS-subdomain prefix and a name; a value: a name or empty.
+LABEL_KEY_PATTERN = rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$"
+LABEL_VALUE_PATTERN = rf"^({_LABEL_NAME})?$"
+
+LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN)]
+LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]

@@ -1,0 +1,92 @@
+"""The HyperPod Terraform module: what the platform's root module calls, and what
+``make modules`` gives HCL teams that bring their own EKS cluster and VPC.
+
+Its variables are the wiring (names, the EKS cluster, the subnets) and the ``hyperpod.*``
+settings listed in ``SETTINGS``, each declared from its configuration field (type,
+description, validations) with the configured value as its default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdktf import App, TerraformLocal
+from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
+
+from modules.config import PlatformConfig
+from modules.config.hyperpod import HyperPodConfig
+from modules.core.aws_context import AwsContext
+from modules.core.module import ModuleSource, ModuleStack
+from modules.core.terraform_settings import pin_terraform_and_providers
+from modules.core.variables import plain_variable, setting_variable
+
+from .helm_dependencies import CHART_IN_CHECKOUT, CHECKOUT_DIR
+from .hyperpod import HyperPod, HyperPodInputs
+from .lifecycle_scripts import SCRIPTS_DIR
+
+# The settings of hyperpod.* that are module variables (a terraform.tfvars sets them).
+SETTINGS = ("cluster_name", "instance_groups", "node_recovery", "install_helm_dependencies", "enable_training_operator")
+DEFAULT_CHART = f"${{path.root}}/{CHECKOUT_DIR}/{CHART_IN_CHECKOUT}"
+REQUIRED = ...
+# The wiring: name -> (type, description, default). ``name`` and ``tags`` default to the
+# configuration's; a required one has no default.
+WIRING: dict[str, tuple[str, str, object]] = {
+    "name": ("string", "Prefix of every resource name (IAM roles, buckets).", REQUIRED),
+    "tags": ("map(string)", "Tags of the HyperPod cluster.", REQUIRED),
+    "eks_cluster_name": ("string", "Name of the EKS cluster that orchestrates HyperPod.", REQUIRED),
+    "eks_cluster_arn": ("string", "ARN of that EKS cluster.", REQUIRED),
+    "eks_cluster_version": ("string", "Its Kubernetes version (picks the add-on versions).", REQUIRED),
+    "eks_cluster_security_group_id": ("string", "The cluster security group EKS created for it.", REQUIRED),
+    "eks_node_security_group_id": ("string", "Security group of the EKS nodes (CoreDNS, webhooks).", REQUIRED),
+    "vpc_id": ("string", "VPC of the EKS cluster.", REQUIRED),
+    "private_subnet_ids": ("list(string)", "Private subnets the HyperPod nodes use.", REQUIRED),
+    "private_subnet_zones": ("list(string)", "Availability zone of each private subnet, in the same order.", REQUIRED),
+    # Empty rather than null: cdktf drops null defaults, which would make it required.
+    "chart_path": (
+        "string",
+        "The HyperPod dependencies chart (scripts/fetch-hyperpod-chart.sh checks it out); empty: "
+        f"{CHECKOUT_DIR}/{CHART_IN_CHECKOUT} below the root module.",
+        "",
+    ),
+    "cluster_ready": (
+        "list(string)",
+        "IDs of what must run before charts and add-ons are installed: the EKS nodes and cluster DNS.",
+        [],
+    ),
+    "load_balancer_controller_ready": (
+        "list(string)",
+        "IDs the inference operator add-on waits for: the AWS Load Balancer Controller release.",
+        [],
+    ),
+}
+
+
+class HyperPodModule(ModuleStack):
+    """SageMaker HyperPod on an EKS cluster and VPC the caller has: lifecycle scripts,
+    execution role, node security group, helm dependencies, the cluster and add-ons."""
+
+    def __init__(self, scope: App, config: PlatformConfig):
+        super().__init__(scope, "hyperpod")
+        hyperpod = config.hyperpod
+        settings = hyperpod.model_dump(mode="json", exclude_none=True)
+        configured = {"name": config.name, "tags": dict(config.tags)}
+        variables = {
+            field: setting_variable(self.variables, field, HyperPodConfig, field, settings[field]) for field in SETTINGS
+        }
+        for name, (type_, description, default) in WIRING.items():
+            default = configured.get(name, default)
+            variables[name] = plain_variable(self.variables, name, type_, description, default)
+        chart_path = TerraformLocal(self, "chart_path", f'${{coalesce(var.chart_path, "{DEFAULT_CHART}")}}')
+        region = DataAwsRegion(self, "region")
+        HyperPod(
+            self,
+            "hyperpod",
+            aws=AwsContext(self, "context", region=region.region),
+            config=hyperpod,
+            inputs=HyperPodInputs(variables),
+            chart_path=f"local.{chart_path.friendly_unique_id}",
+        )
+        pin_terraform_and_providers(self)
+
+
+SOURCE = ModuleSource("hyperpod", HyperPodModule, files=(Path(SCRIPTS_DIR.name),))
