@@ -22,7 +22,10 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 from constructs import Construct
 
+from .refs import Expression
 from .stack import ReadableStack
+from .upgrades import previous_address
+from .variables import literal
 
 if TYPE_CHECKING:
     from modules.config import PlatformConfig
@@ -87,7 +90,8 @@ class ModuleSource:
 
 class LocalModule(TerraformHclModule):
     """``module "<id>" { source = "./modules/<name>" ... }`` in the calling stack; ``count``
-    (a Terraform condition) switches the whole module on and off."""
+    (a Terraform condition) switches the whole module on and off. The module is
+    synthesized here, once, from its constructs; ``write_local_modules`` writes it."""
 
     def __init__(
         self,
@@ -103,22 +107,30 @@ class LocalModule(TerraformHclModule):
             scope,
             construct_id,
             source=f"./{MODULES_FOLDER}/{source.name}",
-            variables=inputs,
+            variables={name: literal(value) if isinstance(value, dict) else value for name, value in inputs.items()},
             # The folder is written by write_local_modules, not copied by cdktf's assets.
             skip_asset_creation_from_local_modules=True,
         )
         if enabled is not None:
-            self.count = Token.as_number(f"${{{enabled} ? 1 : 0}}")
+            # cdktf's module calls take for_each but not count; Terraform takes both.
+            self.add_override("count", f"${{{enabled} ? 1 : 0}}")
         self.module_source = source
-        self.config = config
         self.enabled = enabled
-        _calls(TerraformStack.of(self)).append(self)
+        self.document = synthesize_module(source, config)
+        stack = TerraformStack.of(self)
+        _calls(stack).append(self)
+        _declare_moves(stack)
+
+    @property
+    def address(self) -> str:
+        """``module.<id>``, with the instance key when ``count`` switches it."""
+        return f"module.{self.friendly_unique_id}" + ("[0]" if self.enabled is not None else "")
 
     def output(self, name: str) -> str:
         """An output of the module; null when ``count`` leaves the module out."""
         if self.enabled is None:
             return self.get_string(name)
-        return Token.as_string(f"${{one(module.{self.friendly_unique_id}[*].{name})}}")
+        return Token.as_string(Expression(f"one(module.{self.friendly_unique_id}[*].{name})"))
 
 
 def _calls(stack: TerraformStack) -> list[LocalModule]:
@@ -128,30 +140,45 @@ def _calls(stack: TerraformStack) -> list[LocalModule]:
     return stack._local_module_calls  # noqa: SLF001
 
 
-def module_documents(calls: list[LocalModule]) -> dict[str, dict]:
-    """Each called module's Terraform JSON, synthesized from its constructs."""
-    documents = {}
+def synthesize_module(source: ModuleSource, config: "PlatformConfig") -> dict[str, Any]:
+    """A module's Terraform JSON, synthesized from its constructs in an app of its own
+    (a stack of the calling app would be deployed as a stack of its own)."""
     with tempfile.TemporaryDirectory() as outdir:
         app = App(outdir=outdir, skip_validation=True)
-        stacks = {call.module_source.name: call.module_source.build(app, call.config) for call in calls}
+        stack = source.build(app, config)
         app.synth()
-        for name, stack in stacks.items():
-            documents[name] = json.loads((Path(outdir) / "stacks" / stack.node.id / "cdk.tf.json").read_text())
-    return documents
+        return json.loads((Path(outdir) / "stacks" / stack.node.id / "cdk.tf.json").read_text())
+
+
+def _declare_moves(stack: TerraformStack) -> None:
+    """``moved`` blocks from each module resource's address in the previous layout (see
+    ``upgrades.previous_address``) to its address in the module, so a state written by
+    the previous release plans no replacement. Moves of addresses that are not in the
+    state do nothing."""
+    moves = []
+    for call in _calls(stack):
+        for resource_type, blocks in call.document.get("resource", {}).items():
+            for name, block in sorted(blocks.items()):
+                path = block["//"]["metadata"]["path"].split("/")[1:]
+                counted = "[0]" if "count" in block else ""
+                moves.append(
+                    {
+                        "from": previous_address(resource_type, path, counted_before=call.enabled is not None),
+                        "to": f"{call.address}.{resource_type}.{name}{counted}",
+                    }
+                )
+    stack.add_override("moved", moves)
 
 
 def write_local_modules(stack: TerraformStack, stack_dir: Path) -> list[Path]:
     """``<stack_dir>/modules/<name>/``: the module's JSON and the files it reads."""
-    calls = _calls(stack)
-    documents = module_documents(calls)
     written = []
-    for call in calls:
-        document = documents[call.module_source.name]
+    for call in _calls(stack):
         folder = stack_dir / MODULES_FOLDER / call.module_source.name
         if folder.exists():
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
-        (folder / MODULE_FILE).write_text(json.dumps(document, indent=2) + "\n")
+        (folder / MODULE_FILE).write_text(json.dumps(call.document, indent=2) + "\n")
         for relative in call.module_source.files:
             # What the module uploads or installs: no caches or hidden files.
             shutil.copytree(REPO_ROOT / relative, folder / relative, ignore=shutil.ignore_patterns(".*", "__pycache__"))

@@ -19,14 +19,18 @@ from modules.config.terraform import TerraformRule, terraform_type, validations
 
 @jsii.implements(IAnyProducer)
 class _Literal:
-    """Hands a default to Terraform as it is: cdktf rewrites the keys of maps it is given
-    directly (``example.com/pool`` would become ``example_com_pool``)."""
-
     def __init__(self, value: Any):
         self._value = value
 
     def produce(self, context: IResolveContext) -> Any:
         return self._value
+
+
+def literal(value: Any) -> Any:
+    """A value handed to Terraform as it is: cdktf rewrites the keys of maps it is given
+    directly as variable defaults or module inputs (``example.com/pool`` would become
+    ``example_com_pool``, ``CostCenter`` ``cost_center``)."""
+    return Lazy.any_value(_Literal(value))
 
 
 def setting_variable(
@@ -50,7 +54,7 @@ def setting_variable(
         type=terraform_type(info.annotation),
         description=info.description,
         nullable=False,
-        **({} if default is ... else {"default": Lazy.any_value(_Literal(default))}),
+        **({} if default is ... else {"default": literal(default)}),
         validation=[TerraformVariableValidationConfig(condition=f"${{{c.condition}}}", error_message=c.error_message) for c in checks]
         or None,
     )
@@ -58,5 +62,5 @@ def setting_variable(
 
 def plain_variable(scope: Construct, name: str, type_: str, description: str, default: Any = ...) -> TerraformVariable:
     """A variable that is wiring, not a setting (a cluster name, subnet IDs...)."""
-    extra = {} if default is ... else {"default": Lazy.any_value(_Literal(default))}
+    extra = {} if default is ... else {"default": literal(default)}
     return TerraformVariable(scope, name, type=type_, description=description, nullable=False, **extra)
