@@ -54,19 +54,35 @@ class PlatformStack(ReadableStack):
         configure_backend(self, config)
         # Grouped under one construct: outputs share some names (region) with the variables.
         variables = Construct(self, "variables")
-        region = setting_variable(variables, "region", Platform, "region", config.region).string_value
+        region = setting_variable(variables, "region", Platform, "region", config.region, yaml_key="region").string_value
         kubernetes_version = setting_variable(
-            variables, "kubernetes_version", Platform, "kubernetes_version", config.kubernetes_version
+            variables,
+            "kubernetes_version",
+            Platform,
+            "kubernetes_version",
+            config.kubernetes_version,
+            yaml_key="kubernetes_version",
         ).string_value
         hyperpod_enabled = setting_variable(
-            variables, "hyperpod_enabled", HyperPodConfig, "enabled", config.hyperpod.enabled
+            variables, "hyperpod_enabled", HyperPodConfig, "enabled", config.hyperpod.enabled, yaml_key="hyperpod.enabled"
         )
+        # The modules validate these (a message names the module's variable).
         hyperpod_values = config.hyperpod.model_dump(mode="json", exclude_none=True)
         for name, field in HYPERPOD_SETTINGS.items():
-            setting_variable(variables, name, HyperPodConfig, field, hyperpod_values[field], validate=False)
+            setting_variable(
+                variables, name, HyperPodConfig, field, hyperpod_values[field], yaml_key=f"hyperpod.{field}", validate=False
+            )
         gpu_values = config.karpenter.gpu_pool.model_dump(mode="json")
         for name, field in KARPENTER_SETTINGS.items():
-            setting_variable(variables, name, GpuPoolConfig, field, gpu_values[field], validate=False)
+            setting_variable(
+                variables,
+                name,
+                GpuPoolConfig,
+                field,
+                gpu_values[field],
+                yaml_key=f"karpenter.gpu_pool.{field}",
+                validate=False,
+            )
 
         AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=region)

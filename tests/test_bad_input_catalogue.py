@@ -73,7 +73,7 @@ CATALOGUE = [
     ("min above count", as_yaml({"hyperpod": {"instance_groups": [group(instance_count=1, min_instance_count=3)]}}), "hyperpod.instance_groups[0]", "min_instance_count"),
     ("deep health checks on a CPU type", as_yaml({"hyperpod": {"instance_groups": [group(instance_type="ml.m5.xlarge", deep_health_checks=["InstanceStress"])]}}), "hyperpod.instance_groups[0]", "remove deep_health_checks"),
     ("ebs volume range", as_yaml({"hyperpod": {"instance_groups": [group(ebs_volume_gb=20000)]}}), "hyperpod.instance_groups[0].ebs_volume_gb", "16384"),
-    ("threads per core", as_yaml({"hyperpod": {"instance_groups": [group(threads_per_core=4)]}}), "hyperpod.instance_groups[0].threads_per_core", "1 or 2"),
+    ("threads per core", as_yaml({"hyperpod": {"instance_groups": [group(threads_per_core=4)]}}), "hyperpod.instance_groups[0].threads_per_core", "less than or equal to 2"),
     ("duplicate group names", as_yaml({"hyperpod": {"instance_groups": [group(), group()]}}), "hyperpod.instance_groups", "used twice"),
     ("group field missing", as_yaml({"hyperpod": {"instance_groups": [{"name": "a", "instance_count": 1}]}}), "hyperpod.instance_groups[0].instance_type", "required"),
     ("taint effect enum", as_yaml({"hyperpod": {"instance_groups": [group(taints=[{"key": "k", "value": "v", "effect": "Sometimes"}])]}}), "taints[0].effect", "NoSchedule"),

@@ -38,7 +38,7 @@ BAD_INPUTS = [
     ("replicas", "karpenter:\n  controller_replicas: 0\n", "karpenter.controller_replicas", "greater"),
     ("capacity type", "karpenter:\n  gpu_pool:\n    capacity_types: [cheap]\n", "karpenter.gpu_pool.capacity_types[0]", "spot"),
     ("empty capacity types", "karpenter:\n  gpu_pool:\n    capacity_types: []\n", "karpenter.gpu_pool.capacity_types", "at least 1"),
-    ("gpu instance type", "karpenter:\n  gpu_pool:\n    instance_types: [ml.p5.48xlarge]\n", "karpenter.gpu_pool.instance_types", "EC2"),
+    ("gpu instance type", "karpenter:\n  gpu_pool:\n    instance_types: [ml.p5.48xlarge]\n", "karpenter.gpu_pool.instance_types[0]", "EC2"),
     (
         "gpu limits below one instance",
         "karpenter:\n  gpu_pool:\n    limits: {cpu: 96, memory_gi: 2048, gpus: 8}\n",

@@ -18,6 +18,8 @@ from typing import Any
 import annotated_types as at
 from pydantic import StringConstraints
 
+from .patterns import remember
+
 SCHEMA_FILE = Path(__file__).with_name("data") / "AWS_SageMaker_Cluster.json"
 TYPE_NAME = "AWS::SageMaker::Cluster"
 
@@ -52,9 +54,12 @@ def definition(path: str) -> dict[str, Any]:
     return node
 
 
-def limits(path: str) -> list[Any]:
-    """The schema's constraints on a value, as pydantic/annotated-types metadata."""
+def limits(path: str, hint: str | None = None) -> list[Any]:
+    """The schema's constraints on a value, as pydantic/annotated-types metadata;
+    ``hint`` describes its pattern in words."""
     node = definition(path)
+    if hint and node.get("pattern"):
+        remember(node["pattern"], hint)
     found: list[Any] = []
     if "minimum" in node:
         found.append(at.Ge(node["minimum"]))

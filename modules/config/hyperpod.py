@@ -17,11 +17,14 @@ from .base import Section
 from .cfn import Cfn, enum, limits
 from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
 from .kubernetes import LabelKey, LabelValue, TaintEffect
+from .patterns import described
 from .terraform import TerraformRule
 
-HyperPodName = Annotated[str, *limits("ClusterName")]
-InstanceGroupName = Annotated[str, *limits("InstanceGroupName")]
+_NAME_HINT = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. gpu-workers)"
+HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
+InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
 AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
+AvailabilityZone = Annotated[str, described(AVAILABILITY_ZONE_PATTERN, "an availability zone name such as us-west-2a")]
 DeepHealthCheck = Literal[enum("DeepHealthCheckType")]  # type: ignore[valid-type]
 DEEP_HEALTH_CHECKS: tuple[str, ...] = enum("DeepHealthCheckType")
 MAX_TAINTS = 50
@@ -75,7 +78,7 @@ class InstanceGroupConfig(Section):
         Literal["on-demand", "spot"] | None,
         Cfn("CapacityRequirements", values=(("on-demand", "OnDemand"), ("spot", "Spot")), as_key=True),
     ] = Field(default=None, description="Capacity type; unset lets HyperPod use on-demand.")
-    availability_zone: Annotated[str | None, Field(pattern=AVAILABILITY_ZONE_PATTERN)] = Field(
+    availability_zone: AvailabilityZone | None = Field(
         default=None, description="Pin the group to the private subnet of one AZ of the region (e.g. us-west-2a)."
     )
 

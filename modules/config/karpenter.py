@@ -11,9 +11,10 @@ import json
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Section
+from .patterns import described
 from .terraform import TerraformRule
 
 CapacityType = Literal["spot", "on-demand", "reserved"]
@@ -26,7 +27,7 @@ DURATION_PATTERN = re.compile(r"^(([0-9]+(s|m|h))+|Never)$")
 BYTE_SIZE_PATTERN = re.compile(r"^[1-9][0-9]*(b|kb|kib|mb|mib|gb|gib)$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
-Ec2InstanceType = Annotated[str, StringConstraints(pattern=INSTANCE_TYPE_PATTERN)]
+Ec2InstanceType = Annotated[str, described(INSTANCE_TYPE_PATTERN, "an EC2 instance type such as p5.48xlarge")]
 
 # Names of the pools and node classes (scripts and examples select them).
 DEFAULT_POOL = "default"

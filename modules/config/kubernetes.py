@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from .patterns import described
 
 # A label name: at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends.
 _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
@@ -12,6 +12,6 @@ _LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 LABEL_KEY_PATTERN = rf"^([a-z0-9]([-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_LABEL_NAME}$"
 LABEL_VALUE_PATTERN = rf"^({_LABEL_NAME})?$"
 
-LabelKey = Annotated[str, StringConstraints(pattern=LABEL_KEY_PATTERN)]
-LabelValue = Annotated[str, StringConstraints(pattern=LABEL_VALUE_PATTERN)]
+LabelKey = Annotated[str, described(LABEL_KEY_PATTERN, "a Kubernetes key such as example.com/team or team")]
+LabelValue = Annotated[str, described(LABEL_VALUE_PATTERN, "at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends")]
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .patterns import hint
 from .platform import PlatformConfig
 
 CONFIG_ENV_VAR = "HYPERPOD_EKS_CONFIG"
@@ -102,6 +103,9 @@ def _problem(error: dict[str, Any], data: dict[str, Any]) -> ConfigProblem:
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         return ConfigProblem(path, "is required")
+    if error["type"] == "string_pattern_mismatch":
+        described = hint(error["ctx"]["pattern"])
+        message = f"must be {described}" if described else f"must match {error['ctx']['pattern']}"
     value = error.get("input")
     if isinstance(value, (dict, list)) and error["type"].startswith("value_error"):
         return ConfigProblem(path, message)
@@ -109,9 +113,18 @@ def _problem(error: dict[str, Any], data: dict[str, Any]) -> ConfigProblem:
 
 
 def _dotted(loc: tuple) -> str:
+    """``hyperpod.instance_groups[0].labels``; a map key pydantic refuses is shown quoted,
+    as ``labels['bad key'] (the key)``."""
     text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    for index, part in enumerate(loc):
+        if part == "[key]":
+            text += " (the key)"
+        elif isinstance(part, int):
+            text += f"[{part}]"
+        elif index + 1 < len(loc) and loc[index + 1] == "[key]":
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else str(part)
     return text
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from typing import Annotated
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -17,11 +18,27 @@ from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
+from .patterns import described
 from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
+from .terraform import TerraformRule, hcl_literal
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
-REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
+Region = Annotated[str, described(REGION_PATTERN, "an AWS region code such as us-west-2 or eu-central-1")]
 TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+SUPPORTED_VERSION_MESSAGE = (
+    "kubernetes_version must be an EKS version still in standard or extended support "
+    "(modules/config/support_calendar.py)."
+)
+
+
+def _supported_version_condition() -> str:
+    """The calendar as a Terraform condition: a known version whose extended support has
+    not ended at plan time."""
+    ends = {v: f"{entry.end_of_extended_support.isoformat()}T23:59:59Z" for v, entry in EKS_SUPPORT_CALENDAR.items()}
+    return f"contains(keys({hcl_literal(ends)}), $value) ? timecmp(plantimestamp(), {hcl_literal(ends)}[$value]) <= 0 : false"
 
 
 def today_from(info: ValidationInfo) -> _dt.date:
@@ -35,8 +52,10 @@ class PlatformConfig(Section):
         default="ml-platform",
         description="Stack name, EKS cluster name and prefix of every named resource.",
     )
-    region: str = Field(default="us-west-2", description="AWS region to deploy into.")
-    kubernetes_version: str = Field(default="1.33", description="EKS Kubernetes version.")
+    region: Region = Field(default="us-west-2", description="AWS region to deploy into.")
+    kubernetes_version: Annotated[str, TerraformRule(_supported_version_condition, SUPPORTED_VERSION_MESSAGE)] = Field(
+        default="1.33", description="EKS Kubernetes version."
+    )
     vpc: VpcConfig = VpcConfig()
     eks: EksConfig = EksConfig()
     karpenter: KarpenterConfig = KarpenterConfig()
@@ -55,13 +74,6 @@ class PlatformConfig(Section):
                 "must be 3-32 characters of lowercase letters, digits and hyphens, start with "
                 "a letter and end with a letter or digit (it names buckets and IAM roles)"
             )
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region_shape(cls, value: str) -> str:
-        if not REGION_PATTERN.match(value):
-            raise ValueError("must be an AWS region code such as us-west-2 or eu-central-1")
         return value
 
     @field_validator("kubernetes_version", mode="before")

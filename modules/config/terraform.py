@@ -24,6 +24,8 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo, PydanticUndefined
 
+from .patterns import hint
+
 VALUE = "$value"
 
 
@@ -225,7 +227,7 @@ def _metadata_checks(item: Any, value: str, is_text: bool) -> list[_Check]:
         found.append(_Check(f"{length} <= {max_length}", f"at most {max_length} {what}"))
     pattern = getattr(item, "pattern", None)
     if pattern:
-        found.append(_Check(f"can(regex({hcl_string(pattern)}, {value}))", f"matching {pattern}"))
+        found.append(_Check(f"can(regex({hcl_string(pattern)}, {value}))", hint(pattern) or f"matching {pattern}"))
     if isinstance(item, TerraformRule):
         found.append(_Check(item.on(value), item.message, rule=True))
     return found

@@ -40,19 +40,20 @@ def setting_variable(
     field: str,
     default: Any = ...,
     *,
-    label: str | None = None,
+    yaml_key: str,
     validate: bool = True,
     rules: Sequence[TerraformRule] = (),
 ) -> TerraformVariable:
-    """``var.<name>`` for ``model.<field>``; ``default`` is the configured value (plain data,
-    as ``model_dump(mode="json")`` gives it), none makes the variable required."""
+    """``var.<name>`` for ``model.<field>``, the setting ``yaml_key`` of the YAML
+    configuration; ``default`` is the configured value (plain data, as
+    ``model_dump(mode="json")`` gives it), none makes the variable required."""
     info = model.model_fields[field]
-    checks = validations(name, info, label or name, rules) if validate else []
+    checks = validations(name, info, name, rules) if validate else []
     return TerraformVariable(
         scope,
         name,
         type=terraform_type(info.annotation),
-        description=info.description,
+        description=f"{(info.description or '').rstrip('.')}. YAML: {yaml_key}.".lstrip(". "),
         nullable=False,
         **({} if default is ... else {"default": literal(default)}),
         validation=[TerraformVariableValidationConfig(condition=f"${{{c.condition}}}", error_message=c.error_message) for c in checks]

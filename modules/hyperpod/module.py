@@ -71,7 +71,10 @@ class HyperPodModule(ModuleStack):
         settings = hyperpod.model_dump(mode="json", exclude_none=True)
         configured = {"name": config.name, "tags": dict(config.tags)}
         variables = {
-            field: setting_variable(self.variables, field, HyperPodConfig, field, settings[field]) for field in SETTINGS
+            field: setting_variable(
+                self.variables, field, HyperPodConfig, field, settings[field], yaml_key=f"hyperpod.{field}"
+            )
+            for field in SETTINGS
         }
         for name, (type_, description, default) in WIRING.items():
             default = configured.get(name, default)

@@ -39,7 +39,13 @@ class KarpenterModule(ModuleStack):
         rules = {"instance_types": config.karpenter.gpu_pool.instance_type_rules()}
         gpu_variables = [
             setting_variable(
-                self.variables, f"gpu_pool_{field}", GpuPoolConfig, field, gpu_pool[field], rules=rules.get(field, ())
+                self.variables,
+                f"gpu_pool_{field}",
+                GpuPoolConfig,
+                field,
+                gpu_pool[field],
+                yaml_key=f"karpenter.gpu_pool.{field}",
+                rules=rules.get(field, ()),
             )
             for field in GPU_POOL_SETTINGS
         ]

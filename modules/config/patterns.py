@@ -1,0 +1,26 @@
+"""Patterns of the configuration with the words that describe them, written once.
+
+``described(regex, hint)`` is the constraint a field carries; its hint is what a refusal
+says (``must be <hint>``), at synth (``loader``) and in the Terraform variables'
+validation messages (``terraform``).
+"""
+
+from __future__ import annotations
+
+from pydantic import StringConstraints
+
+_HINTS: dict[str, str] = {}
+
+
+def described(regex: str, hint: str, **lengths: int) -> StringConstraints:
+    _HINTS[regex] = hint
+    return StringConstraints(pattern=regex, **lengths)
+
+
+def remember(regex: str, hint: str) -> None:
+    """Describe a pattern that comes from elsewhere (a published schema)."""
+    _HINTS[regex] = hint
+
+
+def hint(regex: str) -> str | None:
+    return _HINTS.get(regex)
