@@ -2,5 +2,6 @@
 (``cli.runtime``). Importing this package loads neither cdktf nor any binding."""
 
 from .app import Invocation, run, start
+from .runtime import prepare as prepare_runtime
 
-__all__ = ["Invocation", "run", "start"]
+__all__ = ["Invocation", "prepare_runtime", "run", "start"]

@@ -17,9 +17,9 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def default_document() -> dict[str, Any]:
-    from cli import runtime
+    from cli import prepare_runtime
 
-    runtime.prepare()
+    prepare_runtime()
     from cdktf import Testing
 
     from main import build

@@ -29,28 +29,15 @@ if __package__ in (None, ""):  # run as a file: make the repository root importa
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from modules.config import ConfigError, PlatformConfig, load_config  # noqa: E402
+from modules.config.ec2_instance_types import GPU_INSTANCES  # noqa: E402
+from modules.config.eks import CONTROL_PLANE_EXCLUDED_AZ_IDS  # noqa: E402
 from modules.config.support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, support_phase  # noqa: E402
 from scripts.aws_session import NO_CREDENTIALS, NoCredentials, checked_session, client_config  # noqa: E402
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
 
 # vCPUs per instance type: EC2 GPU quotas are counted in vCPUs, not instances.
-INSTANCE_VCPUS: dict[str, int] = {
-    "p3.2xlarge": 8, "p3.8xlarge": 32, "p3.16xlarge": 64, "p3dn.24xlarge": 96,
-    "p4d.24xlarge": 96, "p4de.24xlarge": 96,
-    "p5.4xlarge": 16, "p5.48xlarge": 192, "p5e.48xlarge": 192, "p5en.48xlarge": 192,
-    "p6-b200.48xlarge": 192,
-    "g4dn.xlarge": 4, "g4dn.2xlarge": 8, "g4dn.4xlarge": 16, "g4dn.8xlarge": 32,
-    "g4dn.12xlarge": 48, "g4dn.16xlarge": 64, "g4dn.metal": 96,
-    **{
-        f"{family}.{size}": vcpus
-        for family in ("g5", "g6", "g6e")
-        for size, vcpus in {
-            "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "12xlarge": 48,
-            "16xlarge": 64, "24xlarge": 96, "48xlarge": 192,
-        }.items()
-    },
-}
+INSTANCE_VCPUS: dict[str, int] = {name: facts.vcpus for name, facts in GPU_INSTANCES.items()}
 
 
 @dataclass(frozen=True)
@@ -69,8 +56,7 @@ EC2_GPU_QUOTAS: dict[tuple[str, str], QuotaRef] = {
 }
 CAPACITY_QUOTA_KIND = {"spot": "spot", "on-demand": "on-demand", "reserved": "on-demand"}
 
-# AZ IDs where EKS does not place control-plane network interfaces.
-UNSUPPORTED_CONTROL_PLANE_AZ_IDS = frozenset({"use1-az3", "usw1-az2", "cac1-az3"})
+UNSUPPORTED_CONTROL_PLANE_AZ_IDS = frozenset(CONTROL_PLANE_EXCLUDED_AZ_IDS)
 MIN_CONTROL_PLANE_AZS = 2
 
 HYPERPOD_ADDONS: dict[str, str] = {

@@ -33,6 +33,7 @@ from typing import Any, Iterator, Sequence
 import yaml
 
 from modules.config import ConfigError, PlatformConfig, load_config
+from modules.config.karpenter import DEFAULT_POOL, GPU_POOL
 
 EXIT_VALID, EXIT_INVALID, EXIT_CANNOT_CHECK = 0, 1, 2
 ACCELERATOR_RESOURCES = (
@@ -44,8 +45,6 @@ ACCELERATOR_RESOURCES = (
 )
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
 NODEPOOL_LABEL = "karpenter.sh/nodepool"
-DEFAULT_POOL = "default"
-GPU_POOL = "p5-gpu-h100"
 INFERENCE_GROUP = "inference.sagemaker.aws.amazon.com"
 # Controllers whose pod template is at spec.template.
 TEMPLATED_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "ReplicationController")

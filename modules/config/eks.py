@@ -10,6 +10,8 @@ from pydantic import Field, field_validator, model_validator
 from .base import Section, check_log_retention
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+# EKS refuses control-plane subnets in these AZ IDs (too little capacity there).
+CONTROL_PLANE_EXCLUDED_AZ_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section
+from .ec2_instance_types import GPU_INSTANCES
 from .patterns import described
 from .terraform import TerraformRule
 
@@ -38,15 +39,9 @@ GPU_NODE_CLASS = "h100-gpu"
 # Karpenter 1.5 is the first release that supports Kubernetes 1.33.
 MINIMUM_CHART_VERSION = (1, 5, 0)
 
-# Shapes of the GPU instance types the pool is meant for: (vCPU, memory GiB, GPUs). The
-# pool's limits must admit at least one whole instance, or Karpenter never launches one.
+# The pool's limits must admit at least one whole instance, or Karpenter never launches one.
 GPU_INSTANCE_SHAPES: dict[str, tuple[int, int, int]] = {
-    "p5.48xlarge": (192, 2048, 8),
-    "p5e.48xlarge": (192, 2048, 8),
-    "p5en.48xlarge": (192, 2048, 8),
-    "p4d.24xlarge": (96, 1152, 8),
-    "p4de.24xlarge": (96, 1152, 8),
-    "g6e.48xlarge": (192, 1536, 8),
+    name: (facts.vcpus, facts.memory_gib, facts.gpus) for name, facts in GPU_INSTANCES.items()
 }
 
 

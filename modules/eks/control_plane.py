@@ -16,14 +16,12 @@ from cdktf_cdktf_provider_aws.eks_cluster import (
 )
 from constructs import Construct
 
-from modules.config.eks import CONTROL_PLANE_LOG_TYPES, EksConfig
+from modules.config.eks import CONTROL_PLANE_EXCLUDED_AZ_IDS, CONTROL_PLANE_LOG_TYPES, EksConfig
 from modules.core.aws_context import AwsContext
 from modules.core.iam import ServiceRole, Statement, policy_document, service_trust
 from modules.core.kms import CustomerKey
 
 
-# EKS refuses control-plane subnets in these AZ IDs (too little capacity there).
-CONTROL_PLANE_EXCLUDED_AZ_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
 
 # HyperPod registers its nodes through access entries and the aws-auth ConfigMap.
 AUTHENTICATION_MODE = "API_AND_CONFIG_MAP"
