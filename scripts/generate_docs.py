@@ -1,43 +1,54 @@
 """Regenerate the documents generated from code (``make docs``): the HyperPod instance
-type table, docs/hcl-teams.md and docs/architecture.md (from the default stack's JSON)."""
+type table, docs/hcl-teams.md and docs/architecture.md (from the default stack as
+synthesized, with the modules it calls)."""
 
 from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from modules.analysis.architecture import render_markdown as architecture
 from modules.config import parse_config
 from modules.config.hyperpod_instance_types import render_markdown as instance_types
-from modules.inputs.docs import render_hcl_teams
+from tooling.analysis.architecture import render_markdown as architecture
+from tooling.docs.hcl_teams import render_hcl_teams
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
-def default_document() -> dict[str, Any]:
+@dataclass(frozen=True)
+class Synthesized:
+    root: dict[str, Any]
+    modules: dict[str, dict[str, Any]]
+
+
+def default_stack() -> Synthesized:
+    """The default configuration synthesized the way main.py does it."""
     from cli import prepare_runtime
 
     prepare_runtime()
-    from cdktf import Testing
-
+    from cli.synth import synth_atomically
     from main import build
 
-    with tempfile.TemporaryDirectory() as outdir:
-        return json.loads(Testing.synth(build(Testing.app(outdir=outdir), parse_config({}))))
+    with tempfile.TemporaryDirectory() as folder:
+        stack = synth_atomically(build, parse_config({}), Path(folder) / "cdktf.out")
+        stack_dir = Path(folder) / "cdktf.out" / "stacks" / stack.node.id
+        modules = {p.parent.name: json.loads(p.read_text()) for p in sorted(stack_dir.glob("modules/*/main.tf.json"))}
+        return Synthesized(json.loads((stack_dir / "cdk.tf.json").read_text()), modules)
 
 
-def documents(document: dict[str, Any]) -> dict[str, str]:
+def documents(stack: Synthesized) -> dict[str, str]:
     return {
         "hyperpod-instance-types.md": instance_types(),
-        "hcl-teams.md": render_hcl_teams(parse_config({}), document),
-        "architecture.md": architecture(document),
+        "hcl-teams.md": render_hcl_teams(stack.root, stack.modules),
+        "architecture.md": architecture(stack.root),
     }
 
 
 def main() -> None:
-    for name, text in documents(default_document()).items():
+    for name, text in documents(default_stack()).items():
         (DOCS / name).write_text(text)
         print(f"wrote docs/{name}")
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdktf import Fn, Token
+import jsii
+from cdktf import Fn, IFragmentConcatenator, Token, Tokenization
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
@@ -49,8 +50,24 @@ def _condition_map(keys: dict[str, Any]) -> Any:
     dynamic = {key: value for key, value in keys.items() if Token.is_unresolved(key)}
     if not dynamic:
         return keys
-    built = Fn.zipmap(list(dynamic), list(dynamic.values()))
+    built = Fn.zipmap([_joined(key) for key in dynamic], list(dynamic.values()))
     return Fn.merge([literal, built]) if literal else built
+
+
+@jsii.implements(IFragmentConcatenator)
+class _Fragments:
+    """Collects a string's literal and reference parts in order."""
+
+    def join(self, left: Any, right: Any) -> Any:
+        return [*(left if isinstance(left, list) else [left]), right]
+
+
+def _joined(text: str) -> str:
+    """A string with references as ``join("", ["literal", reference, ...])``: cdktf
+    writes a string holding a reference as a template, which it cannot nest in a call."""
+    parts = Tokenization.reverse_string(text).join(_Fragments())
+    parts = parts if isinstance(parts, list) else [parts]
+    return Fn.join("", [part if isinstance(part, str) else Token.as_string(part) for part in parts])
 
 
 def policy_document(*statements: Statement) -> str:
