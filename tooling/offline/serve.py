@@ -1,28 +1,33 @@
 """The stand-in provider process Terraform starts: ``python -m tooling.offline.serve <name>``.
 
 One program serves every stand-in (aws, helm, kubernetes, ...): it reads the run's served
-schema (``<run>/schemas/<name>.json``, written by the workspace) and settings
-(``<run>/settings.json``), and speaks tfplugin6 through PyPI ``tf``: ``tf`` brings the
-go-plugin handshake, TLS, the gRPC server and the generated protocol classes; the
-servicer below replaces ``tf``'s resource logic, which knows no object, tuple or dynamic
-types, no nesting but sets, no nested replacement paths and no planning of creates.
+schema (``<run>/schemas/<name>.json``, written by the workspace), settings
+(``<run>/settings.json``) and TLS identity (``<run>/tls.json``), and speaks tfplugin6 with
+PyPI ``tf``'s generated protocol classes and its servicer base class (metadata,
+functions, stop). The servicer below replaces ``tf``'s resource logic, which knows no
+object, tuple or dynamic types, no nesting but sets, no nested replacement paths and no
+planning of creates.
 
-Terraform starts this process several times per command, so it loads nothing but the
-run's files (no jsii assembly, no project code beyond this package).
+Terraform starts this process several times per command (about 0.2 s each), so it loads
+nothing but the run's files: no jsii assembly, no project code beyond this package, and
+not even ``cryptography`` (the workspace made the certificate; ``tf.runner`` would load
+it with ``cryptography`` on every start, and keeps it under ``~/.cache``).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import sys
+import threading
 import traceback
+from concurrent import futures
 from pathlib import Path
 from typing import Any, Callable
 
 import tf.provider
-import tf.runner
 from tf.gen import tfplugin_pb2 as pb
 from tf.iface import Provider
 from tf.utils import Diagnostics
@@ -229,7 +234,7 @@ class StandIn:
         ctx = self.context(type_name, planned, prior)
         fake = fakes.RESOURCES.get(type_name)
         if fake is not None:
-            planned = merge_known(planned, conform(node, _shape_candidate(fake(planned, ctx))))
+            planned = merge_known(planned, conform(node, fake(_known_view(planned), ctx)))
         if type_name == "helm_release" and prior is not None and planned.get("metadata") is UNKNOWN:
             planned["metadata"] = _next_revision(prior.get("metadata"), ctx, planned)
         filled = fill_unknowns(node, planned, self._generic(type_name, ctx))
@@ -241,7 +246,7 @@ class StandIn:
         planned = plan_walk(node, config, None, self.default_for(type_name))
         fake = fakes.DATA_SOURCES.get(type_name)
         if fake is not None:
-            planned = merge_known(planned, conform(node, _shape_candidate(fake(config, ctx))))
+            planned = merge_known(planned, conform(node, fake(_known_view(config), ctx)))
         return conform(node, fill_unknowns(node, planned, self._generic(type_name, ctx)))
 
     def _generic(self, type_name: str, ctx: fakes.Context) -> Callable[[tuple[str, ...], Any, dict[str, Any]], Any]:
@@ -260,12 +265,19 @@ class StandIn:
         return generic
 
 
-def _shape_candidate(candidate: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in candidate.items()}
+def _known_view(value: Any) -> Any:
+    """``value`` with unknowns as null: what the fakes read."""
+    if value is UNKNOWN:
+        return None
+    if isinstance(value, dict):
+        return {k: _known_view(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_view(v) for v in value]
+    return value
 
 
 def _next_revision(previous: Any, ctx: fakes.Context, planned: dict[str, Any]) -> Any:
-    fresh = fakes.RESOURCES["helm_release"](planned, ctx)["metadata"]
+    fresh = fakes.RESOURCES["helm_release"](_known_view(planned), ctx)["metadata"]
     if isinstance(previous, dict):
         fresh["revision"] = int(previous.get("revision") or 0) + 1
         fresh["first_deployed"] = previous.get("first_deployed", fresh["first_deployed"])
@@ -569,6 +581,50 @@ class StandInServicer(tf.provider.ProviderServicer):
         return pb.ReadDataSource.Response(state=_dynamic(self.standin.read_data(request.type_name, decode(request.config))))
 
 
+def serve(servicer: StandInServicer, tls: dict[str, str]) -> None:
+    """go-plugin's side of the handshake: a gRPC server on a unix socket with TLS, one
+    line on stdout naming it, then serve until Terraform says stop."""
+    import tempfile
+
+    import grpc
+    from tf.gen import grpc_controller_pb2 as controller_pb
+    from tf.gen import grpc_controller_pb2_grpc as controller_rpc
+    from tf.gen import grpc_stdio_pb2_grpc as stdio_rpc
+    from tf.gen import tfplugin_pb2_grpc as rpc
+
+    stopped = threading.Event()
+
+    class Controller(controller_rpc.GRPCControllerServicer):
+        def Shutdown(self, request: Any, context: Any) -> Any:
+            stopped.set()
+            return controller_pb.Empty()
+
+    class Stdio(stdio_rpc.GRPCStdioServicer):
+        def StreamStdio(self, request: Any, context: Any) -> Any:
+            return iter(())  # the stand-in writes nothing Terraform should relay
+
+    class StopAfterStopProvider(grpc.ServerInterceptor):
+        def intercept_service(self, continuation: Any, details: Any) -> Any:
+            if details.method == "/tfplugin6.Provider/StopProvider":
+                stopped.set()
+            return continuation(details)
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), interceptors=[StopAfterStopProvider()])
+    rpc.add_ProviderServicer_to_server(servicer, server)
+    controller_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
+    stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
+    credentials = grpc.ssl_server_credentials([(tls["key_pem"].encode(), tls["cert_pem"].encode())], require_client_auth=False)
+    with tempfile.TemporaryDirectory(prefix="standin-") as folder:
+        socket = f"{folder}/plugin.sock"
+        server.add_secure_port(f"unix://{socket}", credentials)
+        server.start()
+        # core protocol version | app protocol version | network | address | protocol | server certificate
+        print(f"1|6|unix|{socket}|grpc|{tls['cert_der_b64'].rstrip('=')}", flush=True)
+        while not stopped.wait(0.05):
+            pass
+        server.stop(grace=0.2)
+
+
 def main(argv: list[str]) -> None:
     if len(argv) < 2 or not re.fullmatch(r"[a-z0-9]+", argv[1]):
         sys.exit("usage: python -m tooling.offline.serve <provider name> (started by Terraform, not by hand)")
@@ -576,9 +632,48 @@ def main(argv: list[str]) -> None:
     if not run:
         sys.exit(f"{RUN_ENV} is not set: this program is started by Terraform through a workspace's provider wrapper")
     standin = StandIn(argv[1], Path(run))
-    # tf.runner builds its servicer from this name; point it at the stand-in's.
-    tf.provider.ProviderServicer = StandInServicer  # type: ignore[misc]
-    tf.runner.run_provider(_App(standin), argv)
+    tls = json.loads((Path(run) / "tls.json").read_text())
+    serve(StandInServicer(_App(standin)), tls)
+
+
+def make_tls_identity() -> dict[str, str]:
+    """A self-signed certificate for the plugin's gRPC server (go-plugin pins it from the
+    handshake line), made once per workspace."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=True, data_encipherment=False,
+                key_agreement=True, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return {
+        "key_pem": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode(),
+        "cert_pem": certificate.public_bytes(serialization.Encoding.PEM).decode(),
+        "cert_der_b64": base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode(),
+    }
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ DEFAULT_NAMESPACE = "hashicorp"
 
 _HCL_RESOURCE = re.compile(r'^\s*resource\s+"([\w-]+)"\s+"[\w-]+"', re.M)
 _HCL_DATA = re.compile(r'^\s*data\s+"([\w-]+)"\s+"[\w-]+"', re.M)
+_HCL_MODULE = re.compile(r'^module\s+"[\w-]+"\s*\{(.*?)^\}', re.M | re.S)
 _HCL_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.\.?/[^"]*)"', re.M)
 _HCL_REQUIRED = re.compile(r'([\w-]+)\s*=\s*\{[^{}]*?\bsource\s*=\s*"([^"]+)"', re.S)
 _HCL_PROVIDER_BLOCK = re.compile(r'^\s*provider\s+"([\w-]+)"', re.M)
@@ -105,7 +106,8 @@ def scan(folder: Path, usage: Usage | None = None, _seen: set[Path] | None = Non
         else:
             usage.resources.update(_HCL_RESOURCE.findall(text))
             usage.data_sources.update(_HCL_DATA.findall(text))
-            module_sources.extend(_HCL_LOCAL_SOURCE.findall(text))
+            for body in _HCL_MODULE.findall(text):
+                module_sources.extend(_HCL_LOCAL_SOURCE.findall(body)[:1])
             for block in re.findall(r"required_providers\s*\{(.*?)\n\s*\}", text, re.S):
                 for local, source in _HCL_REQUIRED.findall(block):
                     usage.providers.setdefault(local, _normalize_source(source))

@@ -45,12 +45,13 @@ class TerraformError(RuntimeError):
 
 @dataclass
 class Result:
-    """A terraform command that succeeded."""
+    """A terraform command that ran (``run(check=False)`` may return a failed one)."""
 
     command: list[str]
     stdout: str
     stderr: str
     seconds: float
+    returncode: int = 0
 
     @property
     def summary(self) -> str | None:
@@ -59,20 +60,33 @@ class Result:
         return found[-1].strip() if found else None
 
 
-@dataclass
 class Plan:
-    """A saved plan and ``terraform show -json`` of it."""
+    """A saved plan; ``json`` is ``terraform show -json`` of it, read on first use."""
 
-    file: Path
-    json: dict[str, Any]
-    stdout: str
-    seconds: float
-    show_seconds: float
+    def __init__(self, file: Path, stdout: str, seconds: float, workspace: "Workspace"):
+        self.file = file
+        self.stdout = stdout
+        self.seconds = seconds
+        self.show_seconds: float | None = None
+        self._workspace = workspace
+        self._json: dict[str, Any] | None = None
+
+    @property
+    def json(self) -> dict[str, Any]:
+        if self._json is None:
+            if not self._workspace.path.exists():
+                raise RuntimeError(f"the workspace of {self.file.name} is closed: read plan.json before closing it")
+            shown = self._workspace.run("show", "-json", "-no-color", str(self.file))
+            self.show_seconds = shown.seconds
+            self._json = json.loads(shown.stdout)
+        return self._json
 
     @property
     def summary(self) -> str:
         """``Plan: N to add, M to change, K to destroy.`` or ``No changes. ...``."""
         found = _SUMMARY.findall(self.stdout)
+        if not found and "Changes to Outputs:" in self.stdout:
+            return "Plan: 0 to add, 0 to change, 0 to destroy (outputs change)."
         if not found:
             raise ValueError(f"no plan summary in terraform's output:\n{self.stdout[-2000:]}")
         return found[-1].strip()
@@ -278,6 +292,11 @@ class Workspace:
         for folder in ("schemas", "home"):
             (run / folder).mkdir(parents=True, exist_ok=True)
         (run / "settings.json").write_text(json.dumps({"region": self.region, "zones": self.zones}, indent=2) + "\n")
+        from .serve import make_tls_identity
+
+        tls = run / "tls.json"
+        tls.write_text(json.dumps(make_tls_identity()))
+        tls.chmod(0o600)
         pins = provider_requirements()
         platform_name = _host_platform()
         providers: dict[str, StandInProvider] = {}
@@ -361,7 +380,7 @@ class Workspace:
         self.timings.append((args[0] if args else "terraform", seconds))
         if check and done.returncode != 0:
             raise TerraformError(["terraform", *args], done.returncode, done.stdout, done.stderr, self.directory)
-        return Result(["terraform", *args], done.stdout, done.stderr, seconds)
+        return Result(["terraform", *args], done.stdout, done.stderr, seconds, done.returncode)
 
     def init(self) -> Result:
         result = self.run("init", "-input=false", "-no-color")
@@ -401,8 +420,9 @@ class Workspace:
         refresh: bool = True,
         extra_args: Sequence[str] = (),
     ) -> Plan:
-        """``terraform plan -out`` then ``terraform show -json`` of the saved plan. ``vars``
-        are passed as a tfvars JSON file (any Terraform type); ``var_files`` as given."""
+        """``terraform plan -out``; the plan's ``json`` runs ``terraform show -json`` of it when
+        first read. ``vars`` are passed as a tfvars JSON file (any Terraform type),
+        ``var_files`` as given."""
         self._ensure_init()
         self._plans += 1
         folder = self.path / "plans"
@@ -414,8 +434,7 @@ class Workspace:
         if not refresh:
             args.append("-refresh=false")
         planned = self.run(*args, *extra_args)
-        shown = self.run("show", "-json", "-no-color", str(plan_file))
-        return Plan(plan_file, json.loads(shown.stdout), planned.stdout, planned.seconds, shown.seconds)
+        return Plan(plan_file, planned.stdout, planned.seconds, self)
 
     def apply(
         self,
@@ -445,12 +464,13 @@ class Workspace:
         return {name: entry.get("value") for name, entry in self.output_json().items()}
 
     def state_list(self) -> list[str]:
+        """Addresses in the applied state (empty before the first apply)."""
         self._ensure_init()
         result = self.run("state", "list", "-no-color", check=False)
-        if result.stderr.strip() and "No state file was found" in result.stderr:
-            return []
-        if result.stderr.strip():
-            raise TerraformError(result.command, 1, result.stdout, result.stderr, self.directory)
+        if result.returncode != 0:
+            if "No state file was found" in result.stderr:
+                return []
+            raise TerraformError(result.command, result.returncode, result.stdout, result.stderr, self.directory)
         return [line for line in result.stdout.splitlines() if line.strip()]
 
     def state_json(self) -> dict[str, Any]:
@@ -458,18 +478,29 @@ class Workspace:
         self._ensure_init()
         return json.loads(self.run("show", "-json", "-no-color").stdout)
 
-    def resource_values(self, address: str) -> dict[str, Any]:
-        """The applied values of one resource (from ``state_json``)."""
-        def walk(module: dict[str, Any]) -> Iterable[dict[str, Any]]:
-            yield from module.get("resources", [])
-            for child in module.get("child_modules", []):
-                yield from walk(child)
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """Address -> applied attribute values, read from the workspace's state file (no
+        provider is started; ``state_json`` gives the same values through terraform)."""
+        if not self.state_file.exists():
+            return {}
+        state = json.loads(self.state_file.read_text())
+        out: dict[str, dict[str, Any]] = {}
+        for resource in state.get("resources", []):
+            prefix = f"{resource['module']}." if resource.get("module") else ""
+            kind = "data." if resource.get("mode") == "data" else ""
+            base = f"{prefix}{kind}{resource['type']}.{resource['name']}"
+            for instance in resource.get("instances", []):
+                key = instance.get("index_key")
+                suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
+                out[base + suffix] = instance.get("attributes", {})
+        return out
 
-        root = self.state_json().get("values", {}).get("root_module", {})
-        for resource in walk(root):
-            if resource["address"] == address:
-                return resource["values"]
-        raise KeyError(f"{address} is not in the state")
+    def resource_values(self, address: str) -> dict[str, Any]:
+        """The applied values of one resource."""
+        found = self.resources()
+        if address not in found:
+            raise KeyError(f"{address} is not in the state; it holds {', '.join(sorted(found)) or 'nothing'}")
+        return found[address]
 
     # --- lifetime --------------------------------------------------------------------------
 
