@@ -69,7 +69,7 @@ REPLACING: dict[str, frozenset[tuple[str, ...]]] = {
         "aws_vpc_security_group_egress_rule": ["security_group_id"],
         "aws_flow_log": [
             "deliver_cross_account_role", "eni_id", "iam_role_arn", "log_destination", "log_destination_type",
-            "log_format", "log_group_name", "max_aggregation_interval", "subnet_id", "traffic_type",
+            "log_format", "max_aggregation_interval", "subnet_id", "traffic_type",
             "transit_gateway_attachment_id", "transit_gateway_id", "vpc_id", "destination_options",
         ],
         "aws_cloudwatch_log_group": ["name", "name_prefix", "log_group_class"],
@@ -115,9 +115,11 @@ REPLACING: dict[str, frozenset[tuple[str, ...]]] = {
     }.items()
 }
 
-# Cloud Control replaces a resource when a change touches one of its type's
-# createOnlyProperties (cloudcontrol/resource.go compares desired_state with a JSON patch).
-# Source: the CloudFormation resource schema of each type (createOnlyProperties).
+# Cloud Control replaces a resource when a JSON patch path of its desired_state change
+# equals one of its type's createOnlyProperties pointers (cloudcontrol/resource.go with
+# cfschema's EqualsStringPath: string equality, so pointers with "*" never match and a
+# change inside an array element plans as an update). Source: the CloudFormation resource
+# schema of each type (createOnlyProperties).
 CREATE_ONLY_PROPERTIES: dict[str, tuple[tuple[str, ...], ...]] = {
     "AWS::SageMaker::Cluster": (
         ("ClusterName",),

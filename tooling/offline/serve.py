@@ -352,40 +352,43 @@ def _changed_paths(node: dict[str, Any], prior: Any, planned: Any, path: tuple[s
     return [step] if a != b else []
 
 
-def _json_leaves(value: Any, path: tuple[str, ...] = ()) -> dict[tuple[str, ...], Any]:
-    if isinstance(value, dict):
-        out: dict[tuple[str, ...], Any] = {}
-        for k, v in value.items():
-            out.update(_json_leaves(v, path + (str(k),)))
-        return out or {path: {}}
-    if isinstance(value, list):
-        out = {}
-        for i, v in enumerate(value):
-            out.update(_json_leaves(v, path + (str(i),)))
-        return out or {path: []}
-    return {path: value}
+def json_patch_paths(old: Any, new: Any, path: str = "") -> list[str]:
+    """The paths of a JSON patch from ``old`` to ``new``, computed as the aws provider's
+    patch library does: objects key by key, equal-length arrays element by element, any
+    other difference at the path where it shows."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            child = f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"
+            if key not in old or key not in new:
+                out.append(child)
+            else:
+                out.extend(json_patch_paths(old[key], new[key], child))
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        if len(old) == len(new):
+            return [p for i, (a, b) in enumerate(zip(old, new)) for p in json_patch_paths(a, b, f"{path}/{i}")]
+        shorter = min(len(old), len(new))
+        changed = [p for i in range(shorter) for p in json_patch_paths(old[i], new[i], f"{path}/{i}")]
+        return changed + [f"{path}/{i}" for i in range(shorter, max(len(old), len(new)))]
+    return [] if old == new and type(old) is type(new) else [path]
 
 
 def _create_only_changed(prior: Any, planned: Any) -> bool:
-    """Whether a Cloud Control desired_state change touches a create-only property."""
-    type_name = planned.get("type_name")
-    patterns = facts.CREATE_ONLY_PROPERTIES.get(type_name)
-    if not patterns:
-        return False
+    """Whether a Cloud Control desired_state change replaces the resource: as in the aws
+    provider (cloudcontrol/resource.go), a patch path must equal a create-only property
+    pointer, so a change inside an array element (/InstanceGroups/0/InstanceType) is an
+    update, which the service itself may then refuse."""
+    pointers = facts.CREATE_ONLY_PROPERTIES.get(planned.get("type_name"))
+    if not pointers or not isinstance(planned.get("desired_state"), str):
+        return False  # unknown: the real provider skips the check too
     try:
         before = json.loads(prior.get("desired_state") or "{}")
         after = json.loads(planned.get("desired_state") or "{}")
     except (TypeError, ValueError):
         return False
-    if not isinstance(planned.get("desired_state"), str):
-        return False  # unknown: the real provider skips the check too
-    old, new = _json_leaves(before), _json_leaves(after)
-    changed = {p for p in set(old) | set(new) if old.get(p, Missing) != new.get(p, Missing)}
-    for path in changed:
-        for pattern in patterns:
-            if len(path) >= len(pattern) and all(s == "*" or s == p for s, p in zip(pattern, path)):
-                return True
-    return False
+    create_only = {"/" + "/".join(p) for p in pointers}
+    return any(path in create_only for path in json_patch_paths(before, after))
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -581,7 +584,7 @@ class StandInServicer(tf.provider.ProviderServicer):
         return pb.ReadDataSource.Response(state=_dynamic(self.standin.read_data(request.type_name, decode(request.config))))
 
 
-def serve(servicer: StandInServicer, tls: dict[str, str]) -> None:
+def serve(servicer: StandInServicer, tls: dict[str, str], sockets: Path) -> None:
     """go-plugin's side of the handshake: a gRPC server on a unix socket with TLS, one
     line on stdout naming it, then serve until Terraform says stop."""
     import tempfile
@@ -614,15 +617,21 @@ def serve(servicer: StandInServicer, tls: dict[str, str]) -> None:
     controller_rpc.add_GRPCControllerServicer_to_server(Controller(), server)
     stdio_rpc.add_GRPCStdioServicer_to_server(Stdio(), server)
     credentials = grpc.ssl_server_credentials([(tls["key_pem"].encode(), tls["cert_pem"].encode())], require_client_auth=False)
-    with tempfile.TemporaryDirectory(prefix="standin-") as folder:
-        socket = f"{folder}/plugin.sock"
-        server.add_secure_port(f"unix://{socket}", credentials)
-        server.start()
+    # The socket lives in the run folder, which the workspace removes even when Terraform
+    # kills this process; a unix socket path must stay under about 100 bytes.
+    socket = str(sockets / f"{os.getpid()}.sock")
+    if len(socket) > 100:
+        socket = tempfile.mktemp(prefix="standin-", suffix=".sock")
+    server.add_secure_port(f"unix://{socket}", credentials)
+    server.start()
+    try:
         # core protocol version | app protocol version | network | address | protocol | server certificate
         print(f"1|6|unix|{socket}|grpc|{tls['cert_der_b64'].rstrip('=')}", flush=True)
         while not stopped.wait(0.05):
             pass
         server.stop(grace=0.2)
+    finally:
+        Path(socket).unlink(missing_ok=True)
 
 
 def main(argv: list[str]) -> None:
@@ -633,7 +642,12 @@ def main(argv: list[str]) -> None:
         sys.exit(f"{RUN_ENV} is not set: this program is started by Terraform through a workspace's provider wrapper")
     standin = StandIn(argv[1], Path(run))
     tls = json.loads((Path(run) / "tls.json").read_text())
-    serve(StandInServicer(_App(standin)), tls)
+    sockets = Path(run) / "sockets"
+    sockets.mkdir(exist_ok=True)
+    serve(StandInServicer(_App(standin)), tls, sockets)
+    # Terraform waits for this process to end after Shutdown: skip the interpreter's teardown.
+    sys.stdout.flush()
+    os._exit(0)
 
 
 def make_tls_identity() -> dict[str, str]:
