@@ -13,7 +13,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -130,6 +131,16 @@ class Plan:
         return {k: v.get("value") for k, v in self.json.get("planned_values", {}).get("outputs", {}).items()}
 
 
+def _end_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def _host_platform() -> str:
     machine = platform.machine().lower()
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
@@ -203,8 +214,7 @@ class Workspace:
             self.providers = self._install()
             self.timings.append(("prepare", time.perf_counter() - started))
         except BaseException:
-            if not keep:
-                shutil.rmtree(self.path, ignore_errors=True)
+            self.close()
             raise
 
     # --- set-up -------------------------------------------------------------------------
@@ -319,6 +329,7 @@ class Workspace:
             wrapper.write_text(self._wrapper(type_name, source, version))
             wrapper.chmod(0o755)
             providers[type_name] = StandInProvider(type_name, source, version, schemas)
+        self._start_zygote()
         sources = sorted(f"registry.terraform.io/{p.source}" for p in providers.values())
         rc = run / "terraformrc"
         rc.write_text(
@@ -331,6 +342,31 @@ class Workspace:
         )
         return providers
 
+    def _provider_env(self) -> dict[str, str]:
+        run = self.run_dir
+        return {
+            "OFFLINE_STANDIN_RUN": str(run),
+            "HOME": str(run / "home"),
+            "PYTHONPATH": str(REPO),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+
+    def _start_zygote(self) -> None:
+        """The process provider instances are forked from (see ``serve.zygote``)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTHON"))}
+        env.update(self._provider_env())
+        with open(self.run_dir / "zygote.log", "wb") as log:
+            self._zygote = subprocess.Popen(
+                [sys.executable, "-m", "tooling.offline.serve", "--zygote"],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                cwd=self.run_dir,
+            )
+        # A workspace dropped without close() still ends its zygote.
+        weakref.finalize(self, _end_process, self._zygote)
+
     def _wrapper(self, type_name: str, source: str, version: str) -> str:
         # Terraform copies this file into .terraform/providers: every path is absolute.
         run = self.run_dir
@@ -341,7 +377,8 @@ class Workspace:
             f"export HOME={shlex.quote(str(run / 'home'))}\n"
             f"export PYTHONPATH={shlex.quote(str(REPO))}\n"
             "export PYTHONDONTWRITEBYTECODE=1\n"
-            f"exec {shlex.quote(sys.executable)} -m tooling.offline.serve {type_name} \"$@\"\n"
+            # -S: the relay needs no site-packages and starts in milliseconds (relay.py).
+            f"exec {shlex.quote(sys.executable)} -S -m tooling.offline.relay {type_name} \"$@\"\n"
         )
 
     @property
@@ -505,6 +542,9 @@ class Workspace:
     # --- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
+        zygote = getattr(self, "_zygote", None)
+        if zygote is not None:
+            _end_process(zygote)
         if not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
 
