@@ -228,6 +228,36 @@ resource "helm_release" "long_name" {
 }
 """
 
+# A stack that names project files by relative paths, as the synthesized stack does.
+RELATIVE_FILES = """\
+variable "scripts" {
+  type    = string
+  default = "../../../scripts"
+}
+
+resource "helm_release" "present" {
+  name  = "present"
+  chart = "../../../charts/present"
+  lifecycle {
+    precondition {
+      condition     = fileexists("${var.scripts}/on_create.sh")
+      error_message = "on_create.sh is missing"
+    }
+  }
+}
+
+resource "helm_release" "missing" {
+  name  = "missing"
+  chart = "../../../charts/missing"
+  lifecycle {
+    precondition {
+      condition     = fileexists("../../../charts/missing/Chart.yaml") || var.scripts == ""
+      error_message = "the chart is missing"
+    }
+  }
+}
+"""
+
 ID = {
     "aws_vpc": r"vpc-0[0-9a-f]{16}",
     "aws_subnet": r"subnet-0[0-9a-f]{16}",
@@ -389,3 +419,57 @@ def test_the_real_providers_rejections_are_reproduced(tmp_path):
     assert 'Blocks of type "set" are not expected here.' in errors
     assert '"prefix_list_ids", "security_groups", and "self" are required' in errors
     assert "invalid value for name" in errors and "expected length to be in the range (1 - 53)" in errors
+
+
+def test_the_command_line_plans_a_folder(fixture_folder, capsys):
+    from tooling.offline.__main__ import main
+
+    assert main([str(fixture_folder), "--zones", "2", "--var", "cluster_name=cli"]) == 0
+    out = capsys.readouterr().out
+    assert "stand-in providers hashicorp/aws 6.25.0, hashicorp/helm 3.1.1" in out
+    assert re.search(r"^Plan: 7 to add, 0 to change, 0 to destroy\. \(resources in us-west-2\)$", out, re.M)
+    assert "AWS was not asked whether it accepts it" in out
+
+
+def test_files_outside_the_folder_resolve_from_root_and_missing_charts_get_a_placeholder(tmp_path):
+    project = tmp_path / "project"
+    (project / "scripts").mkdir(parents=True)
+    (project / "scripts" / "on_create.sh").write_text("#!/bin/sh\n")
+    (project / "charts" / "present").mkdir(parents=True)
+    (project / "charts" / "present" / "Chart.yaml").write_text("apiVersion: v2\nname: present\nversion: 1.0.0\n")
+    synthesized = tmp_path / "elsewhere" / "out" / "stacks" / "s"  # written outside the project, as CDKTF_OUTDIR does
+    synthesized.mkdir(parents=True)
+    (synthesized / "main.tf").write_text(RELATIVE_FILES)
+    with Workspace(synthesized, root=project, at="out/stacks/s") as ws:
+        assert ws.directory == ws.path / "tree" / "out" / "stacks" / "s"
+        linked = ws.path / "tree" / "scripts"
+        assert linked.is_symlink() and (linked / "on_create.sh").is_file(), "the project's folder, linked not copied"
+        assert any("charts/missing is missing; an empty placeholder" in note for note in ws.notes)
+        plan = ws.plan()
+        assert plan.summary == "Plan: 2 to add, 0 to change, 0 to destroy."
+    assert not (project / "charts" / "missing").exists(), "the placeholder is written in the workspace only"
+    with Workspace(synthesized, root=project, at="out/stacks/s", chart_placeholders=False) as ws:
+        assert ws.notes == [] and not (ws.path / "tree" / "charts" / "missing").exists()
+        with pytest.raises(TerraformError, match="Resource precondition failed"):
+            ws.plan()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"zones": 0}, "zones must be a whole number from 1 to 26"),
+        ({"region": "oregon"}, "does not look like an AWS region"),
+    ],
+)
+def test_bad_workspace_settings_are_refused_clearly(fixture_folder, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        Workspace(fixture_folder, **arguments)
+
+
+def test_a_folder_without_configuration_is_refused_clearly(tmp_path):
+    from tooling.offline import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="holds no"):
+        Workspace(tmp_path)
+    with pytest.raises(ConfigurationError, match="is not a folder"):
+        Workspace(tmp_path / "missing")

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -95,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {' '.join(err.command)} failed (exit {err.returncode}):", file=sys.stderr)
             print(err.stderr.strip() or err.stdout.strip(), file=sys.stderr)
             return EXIT_TERRAFORM
-        print(plan.summary)
+        regions = Counter(re.findall(r'^\s+\+ region\s+= "([a-z0-9-]+)"$', plan.stdout, re.M))
+        where = f" (resources in {', '.join(sorted(regions))})" if regions else ""
+        print(plan.summary + where)
         print("Stand-in providers: the configuration is valid Terraform and plans as shown; AWS was not asked whether it accepts it.")
     return 0
 
