@@ -447,6 +447,12 @@ def test_files_outside_the_folder_resolve_from_root_and_missing_charts_get_a_pla
         assert any("charts/missing is missing; an empty placeholder" in note for note in ws.notes)
         plan = ws.plan()
         assert plan.summary == "Plan: 2 to add, 0 to change, 0 to destroy."
+        with pytest.raises(ValueError, match="inside a linked folder"):
+            ws.write_file("../../../scripts/on_create.sh", "overwritten")
+        with pytest.raises(ValueError, match="outside the workspace"):
+            ws.write_file("../../../../escape.txt", "x")
+        assert ws.write_file("terraform.tfvars", 'scripts = "../../../scripts"\n').read_text().startswith("scripts")
+    assert (project / "scripts" / "on_create.sh").read_text() == "#!/bin/sh\n"
     assert not (project / "charts" / "missing").exists(), "the placeholder is written in the workspace only"
     with Workspace(synthesized, root=project, at="out/stacks/s", chart_placeholders=False) as ws:
         assert ws.notes == [] and not (ws.path / "tree" / "charts" / "missing").exists()

@@ -74,10 +74,17 @@ def module_folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _documents(stack_folder: Path, module_folders: Path) -> dict[str, dict[str, Any]]:
+# Every optional feature on (as tests/test_structure.py and test_security_defaults.py).
+EVERYTHING_ON = {
+    "vpc": {"nat_gateways": "one_per_az"},
+    "hyperpod": {"enable_task_governance": True, "enable_observability": True, "enable_inference_operator": True},
+}
+
+
+def _documents(stack_folder: Path, module_folders: Path, raw_synth: Any) -> dict[str, dict[str, Any]]:
     import json
 
-    documents = {"stack": json.loads((stack_folder / "cdk.tf.json").read_text())}
+    documents = {"stack": json.loads((stack_folder / "cdk.tf.json").read_text()), "everything on": raw_synth(EVERYTHING_ON)}
     for module in sorted(module_folders.iterdir()):
         documents[f"module {module.name}"] = json.loads((module / "main.tf.json").read_text())
     return documents
@@ -104,8 +111,8 @@ def _missing(block: dict[str, Any], body: Any, where: str) -> list[str]:
     return out
 
 
-def test_generated_schemas_cover_everything_the_stack_and_modules_write(stack_folder, module_folders):
-    documents = _documents(stack_folder, module_folders)
+def test_generated_schemas_cover_everything_the_stack_and_modules_write(stack_folder, module_folders, raw_synth):
+    documents = _documents(stack_folder, module_folders, raw_synth)
     wanted: dict[str, tuple[set[str], set[str]]] = {}
     for document in documents.values():
         for section, index in (("resource", 0), ("data", 1)):

@@ -43,7 +43,8 @@ The API
     ``plan(vars=None, var_files=None, destroy=False) -> Plan``, ``apply(plan=None,
     vars=None, var_files=None)``, ``destroy(vars=None, var_files=None)``,
     ``output_json()``, ``outputs()``, ``state_list()``, ``state_json()``,
-    ``resources()``, ``resource_values(address)`` (both read the state file), ``run(*args)``, ``set_fakes(zones=, region=)``;
+    ``resources()``, ``resource_values(address)`` (both read the state file), ``run(*args)``, ``set_fakes(zones=, region=)``,
+    ``write_file(path, text)`` (into the copy, e.g. a tfvars file or a chart the configuration expects);
     ``timings`` lists (step, seconds). A failed command raises ``TerraformError``
     carrying the command, ``returncode``, ``stdout`` and ``stderr`` (Terraform's
     diagnostics).

@@ -296,6 +296,10 @@ def _generic_value(type_name: str, path: tuple[str, ...], t: Any, ctx: fakes.Con
             return ctx.arn(service, f"{name.removesuffix('_arn') or type_name}/{ctx.hex(17, path)}")
         if name in ("owner_id", "account_id"):
             return ctx.account
+        if name == "uid":
+            return ctx.uuid(path)
+        if name == "resource_version":
+            return ctx.digits(6, path)
         if name == "region" or name.endswith("_region"):
             return ctx.region
         if name == "id" or name.endswith("_id"):

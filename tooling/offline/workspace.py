@@ -394,6 +394,22 @@ class Workspace:
         )
         return env
 
+    def write_file(self, relative: str | os.PathLike[str], text: str) -> Path:
+        """Write a file into the workspace's copy of the configuration (a tfvars file, a
+        placeholder the configuration expects), never through a link to real files."""
+        target = Path(os.path.normpath(self.directory / relative))
+        tree = self.path / "tree"
+        if tree not in target.parents:
+            raise ValueError(f"{relative} is outside the workspace's tree")
+        for parent in target.parents:
+            if parent == tree:
+                break
+            if parent.is_symlink():
+                raise ValueError(f"{relative} is inside a linked folder ({parent.relative_to(tree)}); not writing there")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        return target
+
     # --- settings -------------------------------------------------------------------------
 
     def set_fakes(self, *, zones: int | None = None, region: str | None = None) -> None:
