@@ -1,8 +1,8 @@
 """The synthesized stack, the reusable modules and the HCL example under the real
 ``terraform`` with the offline stand-in providers.
 
-The stack comes from ``main.py`` run in this session (the ``two_synths`` fixture), the
-modules from ``write_modules`` (what ``main.py --modules`` writes). Planning them needs
+The stack comes from ``main.py`` run in this session (the suite's ``two_synths`` when
+there), the modules from ``write_modules`` (what ``main.py --modules`` writes). Planning them needs
 only the stand-ins; where Terraform rejects the configuration itself, the test is marked
 with the error it reports (a bug in the project's output, not in the stand-ins).
 """
@@ -44,6 +44,13 @@ UNDEFINED_CLUSTER_TAG = (
 )
 
 
+# Every optional feature on (as tests/test_structure.py and test_security_defaults.py).
+EVERYTHING_ON = {
+    "vpc": {"nat_gateways": "one_per_az"},
+    "hyperpod": {"enable_task_governance": True, "enable_observability": True, "enable_inference_operator": True},
+}
+
+
 @contextmanager
 def known_bug(*texts: str) -> Iterator[None]:
     """Let a TerraformError through (for ``xfail(raises=TerraformError)``) only when it is
@@ -58,10 +65,35 @@ def known_bug(*texts: str) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def stack_folder(two_synths) -> Path:
-    directory, result = two_synths[0]
+def stack_folder(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stack ``main.py`` writes, from the session's ``two_synths`` when the suite has
+    it (no extra synth), else from a run of ``main.py`` of this module's own."""
+    try:
+        directory, result = request.getfixturevalue("two_synths")[0]
+    except pytest.FixtureLookupError:
+        from tests.processes import run_main
+
+        directory = tmp_path_factory.mktemp("offline-synth")
+        result = run_main(directory, CDKTF_OUTDIR=str(directory / "cdktf.out"))
     assert result.returncode == 0, result.stderr
     return directory / STACK
+
+
+@pytest.fixture(scope="module")
+def everything_on(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The stack with every option on, as the session's ``raw_synth`` gives it when the
+    suite has it, else synthesized here."""
+    try:
+        return request.getfixturevalue("raw_synth")(EVERYTHING_ON)
+    except pytest.FixtureLookupError:
+        import json
+
+        from cdktf import Testing
+
+        from main import build
+        from modules.config import parse_config
+
+        return json.loads(Testing.synth(build(Testing.app(), parse_config(EVERYTHING_ON))))
 
 
 @pytest.fixture(scope="module")
@@ -74,17 +106,10 @@ def module_folders(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-# Every optional feature on (as tests/test_structure.py and test_security_defaults.py).
-EVERYTHING_ON = {
-    "vpc": {"nat_gateways": "one_per_az"},
-    "hyperpod": {"enable_task_governance": True, "enable_observability": True, "enable_inference_operator": True},
-}
-
-
-def _documents(stack_folder: Path, module_folders: Path, raw_synth: Any) -> dict[str, dict[str, Any]]:
+def _documents(stack_folder: Path, module_folders: Path, everything_on: dict[str, Any]) -> dict[str, dict[str, Any]]:
     import json
 
-    documents = {"stack": json.loads((stack_folder / "cdk.tf.json").read_text()), "everything on": raw_synth(EVERYTHING_ON)}
+    documents = {"stack": json.loads((stack_folder / "cdk.tf.json").read_text()), "everything on": everything_on}
     for module in sorted(module_folders.iterdir()):
         documents[f"module {module.name}"] = json.loads((module / "main.tf.json").read_text())
     return documents
@@ -111,8 +136,8 @@ def _missing(block: dict[str, Any], body: Any, where: str) -> list[str]:
     return out
 
 
-def test_generated_schemas_cover_everything_the_stack_and_modules_write(stack_folder, module_folders, raw_synth):
-    documents = _documents(stack_folder, module_folders, raw_synth)
+def test_generated_schemas_cover_everything_the_stack_and_modules_write(stack_folder, module_folders, everything_on):
+    documents = _documents(stack_folder, module_folders, everything_on)
     wanted: dict[str, tuple[set[str], set[str]]] = {}
     for document in documents.values():
         for section, index in (("resource", 0), ("data", 1)):
