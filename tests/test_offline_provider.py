@@ -297,6 +297,8 @@ def cycle(fixture_folder: Path) -> dict[str, Any]:
         seen["replace"].json
         seen["destroy"] = ws.destroy()
         seen["left"] = ws.state_list()
+        ws.set_fakes(zones=4)
+        seen["four_zones"] = ws.plan()
         seen["timings"] = list(ws.timings)
     print("\noffline cycle timings:", ", ".join(f"{step} {seconds:.2f}s" for step, seconds in seen["timings"]))
     return seen
@@ -387,6 +389,11 @@ def test_changes_the_real_provider_cannot_make_in_place_plan_a_replacement(cycle
 def test_destroy_removes_everything(cycle):
     assert cycle["destroy"].summary.startswith("Destroy complete! Resources:")
     assert cycle["left"] == []
+
+
+def test_the_zone_count_can_change_between_commands(cycle):
+    assert "aws_subnet.private[3] will be created" in cycle["four_zones"].stdout
+    assert "aws_subnet.private[4]" not in cycle["four_zones"].stdout
 
 
 def test_a_second_workspace_applies_the_same_state_and_leaves_the_caller_alone(cycle, fixture_folder, tmp_path, monkeypatch):

@@ -139,13 +139,19 @@ class StandIn:
 
     def __init__(self, name: str, run: Path):
         self.name = name
+        self.run = run
         document = json.loads((run / "schemas" / f"{name}.json").read_text())
-        self.settings = json.loads((run / "settings.json").read_text())
         self.provider_schema = document["provider"]
         self.resources: dict[str, Any] = document["resources"]
         self.data_sources: dict[str, Any] = document["data_sources"]
-        self.region: str = self.settings["region"]
         self.default_tags: Any = {}
+        self.load_settings()
+
+    def load_settings(self) -> None:
+        """The run's settings as they are now (``Workspace.set_fakes`` may change them
+        between commands, after the zygote read them)."""
+        self.settings = json.loads((self.run / "settings.json").read_text())
+        self.region: str = self.settings["region"]
 
     def configure(self, config: Any) -> None:
         config = config or {}
@@ -159,7 +165,7 @@ class StandIn:
             tags = tags_blocks[0].get("tags") if isinstance(tags_blocks[0], dict) else UNKNOWN
             self.default_tags = tags if tags is not None else {}
 
-    def context(self, type_name: str, seed_value: Any, prior: Any = None) -> fakes.Context:
+    def context(self, type_name: str, seed_value: Any) -> fakes.Context:
         ctx = fakes.Context(
             region=self.region,
             zones=int(self.settings["zones"]),
@@ -168,7 +174,6 @@ class StandIn:
             type_name=type_name,
         )
         ctx.seed = json.dumps([type_name, known_part(seed_value)], sort_keys=True, default=str)
-        ctx.prior = prior  # type: ignore[attr-defined]
         return ctx
 
     # --- plan ---
@@ -235,7 +240,7 @@ class StandIn:
         if planned is None:
             return None
         node = self.resources[type_name]
-        ctx = self.context(type_name, planned, prior)
+        ctx = self.context(type_name, planned)
         fake = fakes.RESOURCES.get(type_name)
         if fake is not None:
             planned = merge_known(planned, conform(node, fake(_known_view(planned), ctx)))
@@ -720,6 +725,7 @@ def _serve_forked(connection: Any, preloaded: dict[str, StandIn], tls: dict[str,
         request = json.loads(connection.makefile("r").readline())
         name = request["provider"]
         standin = preloaded.get(name) or StandIn(name, run)
+        standin.load_settings()
         connection.settimeout(None)
 
         def watch_relay() -> None:
