@@ -168,6 +168,17 @@ class Workspace:
     in a filesystem mirror inside the workspace and points Terraform at it. ``init`` runs
     once, on first need. Use it as a context manager (the folder is removed on exit unless
     ``keep=True``).
+
+    - ``zones``: availability zones the stand-in reports (1 to 26; ``set_fakes`` changes it).
+    - ``region``: the stand-ins' region when the configuration's provider sets none.
+    - ``root``, ``at``: the configuration's ``../`` paths resolve against ``root`` with the
+      copy placed at ``at`` under it (default: the folder's own ancestors, as deep as its
+      ``../`` paths climb). Files it names there are linked into the workspace, not copied.
+    - ``links``: path inside that tree -> real folder, e.g. a module folder written elsewhere.
+    - ``chart_placeholders``: an empty ``Chart.yaml`` for a missing local helm chart.
+    - ``terraform``: the binary (default: ``terraform`` on PATH); ``parent``: where the
+      workspace folder is made (default: the system's temporary folder); ``timeout``:
+      seconds per command.
     """
 
     def __init__(
@@ -234,6 +245,8 @@ class Workspace:
         # configuration's ``../`` paths resolve as they would beside the real files.
         if at is not None:
             relative = Path(at)
+            if root is None:
+                raise ConfigurationError("at= places the folder under root=: pass both")
             if relative.is_absolute() or ".." in relative.parts:
                 raise ConfigurationError(f"at={str(at)!r} must be a relative path inside root")
         elif root is not None and self.source.is_relative_to(Path(root).absolute()):
