@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup synth hcl modules test bench scan plan-report snapshot-update docs clean
+.PHONY: setup synth hcl modules test bench scan plan-report plan-offline snapshot-update docs clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,12 @@ scan: $(STAMP) $(SCAN_VENV)/.installed
 plan-report: $(STAMP)
 	$(PY) main.py
 	$(PY) -m scripts.plan_report
+
+## Synthesize, then terraform init, validate and plan offline against stand-in providers
+## (tooling/offline; no network, no AWS account). ZONES=n sets the availability zones reported.
+plan-offline: $(STAMP)
+	$(PY) main.py
+	$(PY) -m tooling.offline cdktf.out/stacks/ml-platform $(if $(ZONES),--zones $(ZONES))
 
 ## Regenerate the stack snapshot after an intended change; review the diff before committing.
 snapshot-update: $(STAMP)
