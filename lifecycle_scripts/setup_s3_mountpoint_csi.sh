@@ -50,8 +50,7 @@ cleanup() { [[ -z "$WORK_DIR" ]] || rm -rf "$WORK_DIR"; }
 check_inputs() {
   require_env EKS_CLUSTER_NAME AWS_REGION S3_BUCKET_NAME
   require_tools aws kubectl
-  valid_bucket_name "$S3_BUCKET_NAME" ||
-    die "S3_BUCKET_NAME '$S3_BUCKET_NAME' is not a valid bucket name (3-63 of a-z 0-9 . -)"
+  require_bucket_name S3_BUCKET_NAME "$S3_BUCKET_NAME"
   PVC_NAMESPACE=${PVC_NAMESPACE:-default}
   ROLE_NAME=${S3_CSI_ROLE_NAME:-$EKS_CLUSTER_NAME-s3-csi-driver}
   POLICY_NAME=${S3_CSI_POLICY_NAME:-$EKS_CLUSTER_NAME-s3-csi-$S3_BUCKET_NAME}
