@@ -751,7 +751,7 @@ OIDC = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0123456789"
 # as <subcommand>.json for the tests to read.
 FAKE_AWS = rf"""#!/usr/bin/env bash
 exists() {{ [[ " ${{FAKE_AWS_EXISTING:-}} " == *" $1 "* ]]; }}
-not_found() {{ echo "An error occurred (NoSuchEntity): not found" >&2; exit 254; }}
+not_found() {{ echo "An error occurred (${{1:-NoSuchEntity}}): not found" >&2; exit 254; }}
 for arg in "$@"; do
   if [[ "$arg" == file://* ]]; then cp "${{arg#file://}}" "$STUB_DIR/$2.json"; fi
 done
@@ -761,7 +761,7 @@ case "$1 $2" in
   "iam get-open-id-connect-provider") [[ -z "${{FAKE_OIDC_MISSING:-}}" ]] || not_found ;;
   "iam get-policy") exists policy || not_found ;;
   "iam get-role") exists role || not_found ;;
-  "eks describe-addon") exists addon || not_found ;;
+  "eks describe-addon") exists addon || not_found ResourceNotFoundException ;;
   "eks update-kubeconfig")
     while [[ $# -gt 0 ]]; do
       if [[ "$1" == --kubeconfig ]]; then echo "apiVersion: v1" >"$2"; fi
@@ -961,6 +961,41 @@ def test_csi_refuses_a_role_name_iam_would_reject(operator):
 
     assert result.returncode == 1
     assert "longer than 64 characters; set S3_CSI_ROLE_NAME" in result.stderr
+
+
+def test_csi_lookup_error_is_not_taken_for_absence(operator):
+    # Access denied or throttled is not "no such policy": creating it would be the wrong answer.
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(FAIL_COMMAND="aws iam get-policy *", FAIL_STATUS="254"))
+
+    assert result.returncode == 1
+    assert (
+        "ERROR: cannot look up IAM policy ml-platform-s3-csi-train-data (aws exited 254): aws: simulated failure"
+        in result.stderr
+    )
+    assert not any(call.startswith(("aws iam create", "kubectl")) for call in stubs.calls())
+
+
+@pytest.mark.parametrize(
+    ("failing", "message"),
+    [
+        ("aws iam create-role *", "cannot create IAM role ml-platform-s3-csi-driver (aws exited 1)"),
+        ("aws iam attach-role-policy *", "cannot attach IAM policy ml-platform-s3-csi-train-data to role"),
+        ("aws eks create-addon *", "cannot create EKS add-on aws-mountpoint-s3-csi-driver (aws exited 1)"),
+        ("aws eks wait addon-active *", "EKS add-on aws-mountpoint-s3-csi-driver did not become active"),
+        ("kubectl * apply *", "kubectl apply of the PersistentVolume and PersistentVolumeClaim s3-pvc failed"),
+    ],
+)
+def test_csi_failing_step_stops_the_script_and_is_named(operator, failing, message):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env(FAIL_COMMAND=failing))
+
+    assert result.returncode == 1
+    assert f"ERROR: {message}" in result.stderr
+    assert "done:" not in result.stdout
+    assert list(scratch.iterdir()) == [], "the temporary folder is removed on failure too"
 
 
 # ------------------------------------------------------------------ install_rig_dependencies.sh
@@ -1224,6 +1259,41 @@ def test_rig_refuses_a_vpc_cni_without_imds_only_mode(rig_cluster):
     assert "VPC CNI v1.18.3-eksbuild.2; RIG nodes need v1.19.6 or later" in result.stderr
     assert "aws eks update-addon --cluster-name ml-platform --addon-name vpc-cni" in result.stderr
     assert not any(word in call for call in stubs.calls() for word in (" apply ", " replace "))
+
+
+@pytest.mark.parametrize(
+    ("failing", "message"),
+    [
+        ("kubectl * apply *", "kubectl apply of rig-aws-node failed (exit 1)"),
+        ("kubectl * replace *", "kubectl replace of daemonset kube-system/aws-node failed (exit 1)"),
+        ("jq * --arg region eu-north-1 *", "cannot adapt rig-aws-node: jq exited 5"),
+    ],
+)
+def test_rig_failing_step_stops_the_script_and_is_named(rig_cluster, failing, message):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    stubs.wrap("jq")
+
+    result = run(RIG, {**env, "FAIL_COMMAND": failing, "FAIL_STATUS": "5" if failing.startswith("jq") else "1"})
+
+    assert result.returncode != 0
+    assert f"ERROR: {message}" in result.stderr
+    assert "done:" not in result.stdout
+    assert list(scratch.iterdir()) == []
+
+
+def test_rig_jq_failing_in_the_comparison_is_not_read_as_already_adapted(rig_cluster):
+    # Before, the two normalisations sat inside one [[ a == b ]]: two failures compared equal.
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    assert run(RIG, env).returncode == 0
+    stubs.wrap("jq")
+
+    result = run(RIG, {**env, "FAIL_COMMAND": "jq -S .", "FAIL_STATUS": "2"})
+
+    assert result.returncode == 1
+    assert "ERROR: cannot read daemonset kube-system/aws-node as JSON (jq exited 2)" in result.stderr
+    assert "already adapted" not in result.stdout
 
 
 def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
