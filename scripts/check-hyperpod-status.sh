@@ -29,6 +29,7 @@ case "${1:-}" in
     usage >&2
     exit 2
     ;;
+  *) ;; # arguments are Python's to check
 esac
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

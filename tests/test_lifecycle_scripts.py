@@ -1342,6 +1342,14 @@ def test_every_script_refuses_unknown_arguments(script, toolbox):
     assert "unknown argument '--bogus'" in result.stderr
 
 
+# shellcheck's optional checks are on too, for what a plain run misses: SC2310/SC2311 (`set -e`
+# suspended inside a function called from a condition or a command substitution), SC2312 (a
+# status masked by a command substitution used as an argument), SC2154 with uppercase names
+# (an environment input never assigned). Only require-variable-braces (SC2250) is left out: it
+# is about style and catches no failure.
+SHELLCHECK_OPTIONS = ["--external-sources", "--enable=all", "--exclude=SC2250"]
+
+
 def test_shellcheck_passes_on_every_shell_script():
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
@@ -1353,10 +1361,66 @@ def test_shellcheck_passes_on_every_shell_script():
     assert set(ALL_LIFECYCLE_SCRIPTS) <= set(scripts)
 
     result = subprocess.run(
-        [shellcheck, "--external-sources", *map(str, scripts)],
+        [shellcheck, *SHELLCHECK_OPTIONS, *map(str, scripts)],
         capture_output=True,
         text=True,
         timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_shellcheck_exception_says_why():
+    # A silenced check must carry its reason on the same line ("disable=SCxxxx  # why").
+    unexplained = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in repo_shell_scripts()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"#\s*shellcheck\s+disable=", line) and not re.search(r"disable=[A-Z0-9,]+\s+#\s*\S", line)
+    ]
+    assert unexplained == []
+
+
+# ------------------------------------------------------------------ scripts/fetch-hyperpod-chart.sh
+
+FETCH_CHART = REPO / "scripts" / "fetch-hyperpod-chart.sh"
+
+
+def test_fetch_chart_help_works_without_git_or_helm(toolbox):
+    assert not (toolbox / "git").exists() and not (toolbox / "helm").exists()
+
+    result = run(FETCH_CHART, {"PATH": str(toolbox)}, "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: scripts/fetch-hyperpod-chart.sh [--help]")
+    assert "Needs git and helm 3" in result.stdout
+    assert result.stderr == ""
+
+
+def test_fetch_chart_names_the_missing_tools_only_when_fetching(tmp_path, toolbox):
+    # A copy in a scratch repository: the real one's .cache/ must not be touched.
+    scripts = tmp_path / "repo" / "scripts"
+    scripts.mkdir(parents=True)
+    shutil.copy(FETCH_CHART, scripts)
+
+    result = run(scripts / FETCH_CHART.name, {"PATH": str(toolbox)})
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: git helm required to fetch the chart; install them (helm 3: https://helm.sh/docs/intro/install/)"
+    )
+    assert not (tmp_path / "repo" / ".cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "status", "message"),
+    [
+        (["--bogus"], {}, 2, "error: unknown argument '--bogus'"),
+        ([], {"HYPERPOD_CLI_COMMIT": "main"}, 1, "error: HYPERPOD_CLI_COMMIT 'main' is not a full 40-character commit id"),
+    ],
+)
+def test_fetch_chart_refuses_bad_input_before_anything_else(toolbox, args, env, status, message):
+    result = run(FETCH_CHART, {"PATH": str(toolbox), **env}, *args)
+
+    assert result.returncode == status
+    assert result.stderr.strip().endswith(message)
