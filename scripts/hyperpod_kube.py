@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -138,12 +139,28 @@ def collect_kube_report(config_file: Path, context: str, deadline: float | None 
     )
 
 
+class _LoggedErrors(logging.Handler):
+    """Keeps what the kubernetes client logs instead of letting it reach stderr. Its config
+    loader logs a failed credential plugin (`aws eks get-token`, often several lines of AWS's
+    error) to the root logger and goes on without a token; the reason belongs in the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def _query_kube(config_file: Path, context: str) -> KubeReport:
     from kubernetes import client as kube_client
     from kubernetes import config as kube_config
     from kubernetes.client.exceptions import ApiException
 
     report = KubeReport(context=context)
+    logged = _LoggedErrors()
+    root = logging.getLogger()
+    root.addHandler(logged)
     try:
         configuration = kube_client.Configuration()
         kube_config.load_kube_config(
@@ -154,16 +171,23 @@ def _query_kube(config_file: Path, context: str) -> KubeReport:
         nodes = core.list_node(label_selector=HYPERPOD_NODE_SELECTOR, _request_timeout=REQUEST_TIMEOUT)
         pods = core.list_namespaced_pod(HYPERPOD_NAMESPACE, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as err:
-        report.note = one_line(f"Kubernetes API refused the request via context {context}: {err.status} {err.reason}")
+        reason = f"Kubernetes API refused the request via context {context}: {err.status} {err.reason}"
+        report.note = one_line(reason + _plugin_detail(logged))
         report.unreachable = True
         return report
     except Exception as err:  # noqa: BLE001 - urllib3, exec-plugin and config errors share no base
-        report.note = one_line(f"Kubernetes API unreachable via context {context}: {err}")
+        report.note = one_line(f"Kubernetes API unreachable via context {context}: {err}{_plugin_detail(logged)}")
         report.unreachable = True
         return report
+    finally:
+        root.removeHandler(logged)
     report.nodes = [_kube_node(node) for node in nodes.items]
     report.pods = [_kube_pod(pod) for pod in pods.items]
     return report
+
+
+def _plugin_detail(logged: _LoggedErrors) -> str:
+    return f" (credential plugin: {one_line(logged.messages[-1])})" if logged.messages else ""
 
 
 def _kube_node(node: Any) -> KubeNode:

@@ -336,24 +336,34 @@ def test_silent_kubernetes_api_is_unknown_in_bounded_time(
     assert silent_endpoint.accepted == 1, "urllib3 must not retry a request that timed out"
 
 
+EXEC_CREDENTIAL = json.dumps({
+    "apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "t"},
+})  # fmt: skip
+
+
+def exec_kubeconfig(path: Path, server_url: str, script: str) -> Path:
+    """A kubeconfig whose user gets its token from `sh -c SCRIPT`, as `aws eks get-token` does."""
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": EKS_ARN,
+        "clusters": [{"name": EKS_ARN, "cluster": {"server": server_url}}],
+        "contexts": [{"name": EKS_ARN, "context": {"cluster": EKS_ARN, "user": EKS_ARN}}],
+        "users": [{"name": EKS_ARN, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sh", "args": ["-c", script],
+            "interactiveMode": "Never",
+        }}}],
+    }), encoding="utf-8")  # fmt: skip
+    return path
+
+
 def test_hung_credential_plugin_is_unknown_at_the_deadline(
     aws_env: str, silent_endpoint: SilentServer, monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
     # `aws eks get-token` waiting on a browser or a dead network: kubernetes runs it with no
-    # timeout; the deadline ends the wait. The stand-in ends by itself after 5 s.
+    # timeout; the deadline ends the wait. The stand-in ends by itself after 2 s, with a token.
     create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
     monkeypatch.setattr(hyperpod_kube, "KUBE_DEADLINE_SECONDS", 0.5)
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config", "current-context": EKS_ARN,
-        "clusters": [{"name": EKS_ARN, "cluster": {"server": silent_endpoint.url}}],
-        "contexts": [{"name": EKS_ARN, "context": {"cluster": EKS_ARN, "user": EKS_ARN}}],
-        "users": [{"name": EKS_ARN, "user": {"exec": {
-            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sleep", "args": ["5"],
-            "interactiveMode": "Never",
-        }}}],
-    }), encoding="utf-8")  # fmt: skip
+    kubeconfig = exec_kubeconfig(tmp_path / "kubeconfig", silent_endpoint.url, f"sleep 2; echo '{EXEC_CREDENTIAL}'")
     started = time.monotonic()
 
     code, out, _ = run_status(capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig))
@@ -361,6 +371,28 @@ def test_hung_credential_plugin_is_unknown_at_the_deadline(
     assert code == 3
     assert f"Kubernetes: unknown: Kubernetes API did not answer within 0.5s via context {EKS_ARN}" in out
     assert time.monotonic() - started < 3
+
+
+def test_failing_credential_plugin_is_named_in_one_line(aws_env: str, kube_api: FakeKubeApi, tmp_path: Path) -> None:
+    # An expired SSO session: `aws eks get-token` fails with several lines, the kubernetes client
+    # logs them and calls the API without a token, which refuses.
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    kube_api.refuse_with = 401
+    kubeconfig = exec_kubeconfig(
+        tmp_path / "kubeconfig", kube_api.url,
+        "printf 'Error when retrieving token from sso:\\nToken has expired and refresh failed\\n' >&2; exit 255",
+    )
+
+    # A process of its own: the kubernetes client's log would reach stderr there, not pytest's.
+    result = _wrapper(["training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig)], dict(os.environ))
+
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == "", "the plugin's lines are in the report, not scattered on stderr"
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("Kubernetes: unknown:")]
+    assert line.endswith(
+        "401 Unauthorized (credential plugin: exec: process returned 255. Error when retrieving token from sso: "
+        "Token has expired and refresh failed)"
+    )
 
 
 # --- AWS errors in one line ------------------------------------------------------------
