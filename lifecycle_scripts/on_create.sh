@@ -288,8 +288,10 @@ seed_containerd_data_root() {
     entries=$(find "${source_dir}" -mindepth 1 -maxdepth 1 -printf x) || die "cannot list ${source_dir}"
   fi
   if [[ -n "${entries}" ]]; then
-    cp -a -- "${source_dir}/." "${partial}/" ||
-      die "cannot copy ${CONTAINERD_DEFAULT_ROOT} to ${data_root} (cp exited $?; volume full?)"
+    if ! cp -a -- "${source_dir}/." "${partial}/"; then
+      rm -rf -- "${partial}" # frees what the copy took, on a volume that may be full
+      die "cannot copy ${CONTAINERD_DEFAULT_ROOT} to ${data_root} (cp failed; volume full?)"
+    fi
     log "copied ${CONTAINERD_DEFAULT_ROOT} to ${data_root}"
   fi
   mv -T -- "${partial}" "${target_dir}" || die "cannot rename ${partial} to ${target_dir}"

@@ -607,6 +607,8 @@ class Fault:
     setup: Callable[[Path, Stubs], None] = _no_setup
     # The fault strikes while the containerd configuration is written: it must stay as it was.
     containerd_untouched: bool = False
+    # Files that must still be where they were (a failed move keeps the originals).
+    still_there: tuple[str, ...] = ()
 
 
 BOTH = ("2", "2023")
@@ -627,6 +629,12 @@ FAULTS = [
     Fault("config ignoring the drop-in", ("2023",), "ERROR: /etc/containerd/config.toml does not import config.d: "
           "containerd would ignore /etc/containerd/config.d/10-data-root.toml and keep its data on the root volume",
           setup=_config_without_imports, containerd_untouched=True),
+    Fault("volume full while seeding", BOTH, "ERROR: cannot copy /var/lib/containerd to "
+          "/opt/sagemaker/containerd/data-root (cp failed; volume full?)",
+          env={"FAIL_COMMAND": "cp -a -- */var/lib/containerd/. *"}, setup=_wrapping("cp"), containerd_untouched=True),
+    Fault("volume full while moving kubelet", BOTH, "ERROR: cannot copy /var/lib/kubelet to /opt/sagemaker/kubelet "
+          "(cp exited 1; volume full?)", env={"FAIL_COMMAND": "cp -a -- */var/lib/kubelet/. *"}, setup=_wrapping("cp"),
+          still_there=("var/lib/kubelet/kubeconfig", "var/lib/kubelet/pki/kubelet.crt")),
     Fault("systemd cannot be asked", BOTH, "ERROR: cannot ask systemd whether containerd is running "
           "(systemctl is-active exited 1)", env={"FAIL_COMMAND": "systemctl is-active *"}),
     Fault("containerd restart", BOTH, "ERROR: cannot restart containerd (systemctl restart exited 1): "
@@ -674,6 +682,7 @@ def test_on_create_fault_fails_the_node_and_names_what_failed(node, os_version, 
     assert "[done]" not in log
     assert not (root / "etc/security/limits.d/90-ml-training.conf").exists(), "a later step ran"
     assert leftover_temporary_files(root) == []
+    assert [path for path in fault.still_there if not (root / path).is_file()] == []
     if fault.containerd_untouched:
         if os_version == "2":
             assert (root / CONTAINERD_FILE["2"]).read_text() == AL2_CONTAINERD_TEMPLATE
@@ -686,6 +695,8 @@ def test_on_create_fault_fails_the_node_and_names_what_failed(node, os_version, 
 # to is already up to date.
 RECOVERIES = {
     "full disk": None,
+    "volume full while seeding": None,
+    "volume full while moving kubelet": "mount --bind",
     "containerd restart": "systemctl restart containerd",
     "mount unit enable": "systemctl enable mountpoint-s3.service",
     "mount unit start": "systemctl restart mountpoint-s3.service",
