@@ -312,9 +312,15 @@ def run_preflight(config: PlatformConfig, clients: Clients, today: _dt.date) -> 
     )
     from botocore.parsers import ResponseParserError
 
-    credential_errors = (CredentialRetrievalError, PartialCredentialsError, ProfileNotFound, SSOError, TokenRetrievalError)
+    credential_errors = (
+        CredentialRetrievalError, PartialCredentialsError, ProfileNotFound, SSOError, TokenRetrievalError,
+    )  # fmt: skip
     no_answer = (EndpointConnectionError, ReadTimeoutError, ConnectionClosedError)
     results: list[CheckResult] = []
+
+    def unknown(title: str, reason: str) -> None:
+        results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check ({reason})"))
+
     for title, check in CHECKS:
         try:
             results += check(config, clients, today)
@@ -324,16 +330,15 @@ def run_preflight(config: PlatformConfig, clients: Clients, today: _dt.date) -> 
             # "Error" is None when the reply is not AWS's (an HTML page from a proxy).
             if (err.response.get("Error") or {}).get("Code") in CREDENTIAL_ERROR_CODES:
                 raise CannotRun(f"AWS rejected the credentials: {describe_client_error(err)}") from None
-            reason = f"AWS refused {describe_client_error(err)}"
-            results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check ({reason})"))
+            unknown(title, f"AWS refused {describe_client_error(err)}")
         except credential_errors as err:
             raise CannotRun(f"AWS credentials: {one_line(err)}") from None
         except ResponseParserError as err:  # not AWS's reply: a proxy's error page, say
-            results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check (AWS's reply could not be read: {one_line(err)})"))
+            unknown(title, f"AWS's reply could not be read: {one_line(err)}")
         except no_answer as err:
-            results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check (AWS did not answer: {one_line(err)})"))
+            unknown(title, f"AWS did not answer: {one_line(err)}")
         except BotoCoreError as err:
-            results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check ({one_line(err)})"))
+            unknown(title, one_line(err))
     return results
 
 

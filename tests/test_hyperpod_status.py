@@ -384,7 +384,8 @@ def test_failing_credential_plugin_is_named_in_one_line(aws_env: str, kube_api: 
     )
 
     # A process of its own: the kubernetes client's log would reach stderr there, not pytest's.
-    result = _wrapper(["training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig)], dict(os.environ))
+    arguments = ["training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig)]
+    result = _wrapper(arguments, dict(os.environ))
 
     assert result.returncode == 3, result.stderr
     assert result.stderr == "", "the plugin's lines are in the report, not scattered on stderr"

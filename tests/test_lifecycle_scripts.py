@@ -559,7 +559,10 @@ def test_on_create_logs_to_stdout_and_file(node):
 # the file being written keeps its old content and no temporary copy is left behind.
 
 # The file each OS's containerd step writes first.
-CONTAINERD_FILE = {"2": "etc/eks/containerd/containerd-config.toml", "2023": "etc/containerd/config.d/10-data-root.toml"}
+CONTAINERD_FILE = {
+    "2": "etc/eks/containerd/containerd-config.toml",
+    "2023": "etc/containerd/config.d/10-data-root.toml",
+}
 INSTALLER = {"2": "yum", "2023": "dnf"}
 RPM_URL = f"https://s3.amazonaws.com/mountpoint-s3-release/latest/{MACHINE_ARCH}/mount-s3.rpm"
 BUCKET = {"S3_BUCKET_NAME": "training-data"}
@@ -1437,7 +1440,8 @@ def test_fetch_chart_names_the_missing_tools_only_when_fetching(tmp_path, toolbo
     ("args", "env", "status", "message"),
     [
         (["--bogus"], {}, 2, "error: unknown argument '--bogus'"),
-        ([], {"HYPERPOD_CLI_COMMIT": "main"}, 1, "error: HYPERPOD_CLI_COMMIT 'main' is not a full 40-character commit id"),
+        ([], {"HYPERPOD_CLI_COMMIT": "main"}, 1,
+         "error: HYPERPOD_CLI_COMMIT 'main' is not a full 40-character commit id"),
     ],
 )
 def test_fetch_chart_refuses_bad_input_before_anything_else(toolbox, args, env, status, message):

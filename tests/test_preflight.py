@@ -299,7 +299,8 @@ def test_refused_call_and_no_failure_cannot_check(aws_env: str, capsys: pytest.C
     with Stubber(quotas) as quota_stub, Stubber(eks) as eks_stub:
         quota_stub.add_client_error("list_service_quotas", "AccessDeniedException", "not authorized")
         quota_stub.add_response("get_service_quota", ec2_quota("L-7212CCBC", 384))
-        eks_stub.add_response("describe_addon_versions", addon_versions("amazon-sagemaker-hyperpod-training-operator", "1.33", "v1"))
+        training = addon_versions("amazon-sagemaker-hyperpod-training-operator", "1.33", "v1")
+        eks_stub.add_response("describe_addon_versions", training)
         code = preflight.main(
             [], clients_for=lambda region: Clients(aws_client("ec2", aws_env, region), eks, quotas), today=TODAY
         )
@@ -377,7 +378,8 @@ def test_silent_aws_cannot_check_in_bounded_time(
     assert [r["check"] for r in unknown] == [
         "HyperPod SageMaker quotas", "GPU pool EC2 quotas", "availability zones", "HyperPod add-ons",
     ]
-    assert all(r["message"].startswith("could not check (AWS did not answer: Read timeout on endpoint URL") for r in unknown)
+    did_not_answer = "could not check (AWS did not answer: Read timeout on endpoint URL"
+    assert all(r["message"].startswith(did_not_answer) for r in unknown)
     assert silent_endpoint.accepted == 4
     assert elapsed < 4 * 0.3 + 2, elapsed
 
@@ -395,7 +397,10 @@ def test_aws_error_page_is_one_line_per_check(
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
     assert code == 2, captured.err
-    assert "[UNKNOWN] HyperPod SageMaker quotas: could not check (AWS refused ListServiceQuotas: 403: 403 Forbidden)" in lines
+    assert (
+        "[UNKNOWN] HyperPod SageMaker quotas: could not check (AWS refused ListServiceQuotas: 403: 403 Forbidden)"
+        in lines
+    )
     # EC2 answers in XML, and botocore cannot parse the page at all.
     assert "[UNKNOWN] availability zones: could not check (AWS's reply could not be read: 403 Forbidden)" in lines
     assert not any("<" in line for line in lines)
