@@ -4,9 +4,9 @@
 #
 # How these scripts make sure no failure passes for success (`shellcheck -o all` checks the
 # first two rules; tests/test_lifecycle_scripts.py runs it):
-# - bash suspends `set -e` inside a function called from `if`, `while`, `!`, `&&` or `||`, so a
-#   function that does anything that can fail is never called there. Functions report what
-#   they did through variables (FILE_CHANGED, UNIT_ACTIVE, ...) and stop the script with `die`.
+# - bash suspends `set -e` inside a function called from `if`, `while`, `!`, `&&` or `||`, so no
+#   function is called there. Functions report what they did through variables (FILE_CHANGED,
+#   UNIT_ACTIVE, ...) and stop the script with `die`.
 # - No command's status is hidden: not in a pipeline whose status is ignored, not as an
 #   argument of another command (`cmd "$(other)"`), not in `local x=$(...)`.
 # - Command substitutions keep `set -e` (inherit_errexit below), so `x=$(f)` stops at the
