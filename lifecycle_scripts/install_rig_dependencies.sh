@@ -41,6 +41,10 @@ Optional environment:
 USAGE
 }
 
+EKS_CLUSTER_NAME=${EKS_CLUSTER_NAME:-}
+AWS_REGION=${AWS_REGION:-}
+HYPERPOD_HELM_RELEASE=${HYPERPOD_HELM_RELEASE:-hyperpod-dependencies}
+
 RIG_LABEL=sagemaker.amazonaws.com/instance-group-type
 RIG_LABEL_VALUE=Restricted
 RIG_TAINT=sagemaker.amazonaws.com/RestrictedNode
@@ -70,51 +74,62 @@ def as_new_object($name):
 '
 
 WORK_DIR=""
-KUBECONFIG_FILE=""
+# kubectl talks to the cluster through a temporary kubeconfig; the operator's is left alone.
+KUBECTL=()
 cleanup() { [[ -z "$WORK_DIR" ]] || rm -rf "$WORK_DIR"; }
 
-kube() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
-
+# Prints FILTER applied to the JSON on stdin; WHAT names the object in the error.
 rig_jq() {
+  local what=$1 filter=$2
   jq --arg rig_label "$RIG_LABEL" --arg rig_value "$RIG_LABEL_VALUE" \
     --arg taint "$RIG_TAINT" --arg taint_value "$RIG_TAINT_VALUE" \
-    --arg region "$AWS_REGION" "$JQ_LIB $1"
+    --arg region "$AWS_REGION" "$JQ_LIB $filter" ||
+    die "cannot adapt $what: jq exited $?"
 }
 
 fetch() {
   local kind=$1 namespace=$2 name=$3 hint=$4
-  kube get "$kind" "$name" --namespace "$namespace" --output json ||
+  "${KUBECTL[@]}" get "$kind" "$name" --namespace "$namespace" --output json ||
     die "$kind $namespace/$name not found: $hint"
 }
 
 # Replaces the object only when the transformation changes it, so a rerun touches nothing.
 patch_object() {
-  local kind=$1 namespace=$2 name=$3 hint=$4 filter=$5 current desired
+  local kind=$1 namespace=$2 name=$3 hint=$4 filter=$5 current desired current_sorted desired_sorted
   current=$(fetch "$kind" "$namespace" "$name" "$hint")
-  desired=$(rig_jq "$filter" <<<"$current")
-  if [[ "$(jq -S . <<<"$current")" == "$(jq -S . <<<"$desired")" ]]; then
+  desired=$(rig_jq "$kind $namespace/$name" "$filter" <<<"$current")
+  # Each normalisation on its own line: a jq failure inside a comparison would read as "equal".
+  current_sorted=$(jq -S . <<<"$current") || die "cannot read $kind $namespace/$name as JSON (jq exited $?)"
+  desired_sorted=$(jq -S . <<<"$desired") || die "cannot read the adapted $kind $namespace/$name (jq exited $?)"
+  if [[ "$current_sorted" == "$desired_sorted" ]]; then
     log "$kind $namespace/$name already adapted"
     return 0
   fi
-  printf '%s\n' "$desired" >"$WORK_DIR/$name.json"
-  kube replace -f "$WORK_DIR/$name.json"
+  printf '%s\n' "$desired" >"$WORK_DIR/$name.json" || die "cannot write $WORK_DIR/$name.json"
+  "${KUBECTL[@]}" replace -f "$WORK_DIR/$name.json" ||
+    die "kubectl replace of $kind $namespace/$name failed (exit $?)"
   log "adapted $kind $namespace/$name"
 }
 
 apply_derived_object() {
-  local name=$1 source_json=$2 filter=$3
-  rig_jq "$filter" <<<"$source_json" >"$WORK_DIR/$name.json"
-  kube apply -f "$WORK_DIR/$name.json"
+  local name=$1 source_json=$2 filter=$3 object
+  object=$(rig_jq "$name" "$filter" <<<"$source_json")
+  printf '%s\n' "$object" >"$WORK_DIR/$name.json" || die "cannot write $WORK_DIR/$name.json"
+  "${KUBECTL[@]}" apply -f "$WORK_DIR/$name.json" || die "kubectl apply of $name failed (exit $?)"
   log "applied $name"
 }
 
 check_vpc_cni_version() {
-  local image tag version
-  image=$(jq -r '.spec.template.spec.containers[] | select(.name == "aws-node") | .image' <<<"$1")
+  local image tag version lowest
+  image=$(jq -r '.spec.template.spec.containers[] | select(.name == "aws-node") | .image' <<<"$1") ||
+    die "cannot read the aws-node image from the aws-node DaemonSet (jq exited $?)"
   tag=${image##*:}
   version=${tag#v}
   version=${version%%-*}
-  if [[ "$(printf '%s\n%s\n' "$version" "$MIN_VPC_CNI_VERSION" | sort -V | head -n1)" != "$MIN_VPC_CNI_VERSION" ]]; then
+  [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+    die "cannot tell the VPC CNI version from the aws-node image '$image'"
+  lowest=$(sort -V <<<"$version"$'\n'"$MIN_VPC_CNI_VERSION") || die "sort -V failed comparing VPC CNI versions"
+  if [[ "${lowest%%$'\n'*}" != "$MIN_VPC_CNI_VERSION" ]]; then
     die "aws-node runs VPC CNI $tag; RIG nodes need v$MIN_VPC_CNI_VERSION or later." \
       "Update the vpc-cni add-on: aws eks update-addon --cluster-name $EKS_CLUSTER_NAME --addon-name vpc-cni"
   fi
@@ -165,14 +180,16 @@ adapt_hyperpod_components() {
 
 main() {
   accept_only_help "$@"
+  trap_errors
   require_env EKS_CLUSTER_NAME AWS_REGION
   require_tools aws kubectl jq
-  local release=${HYPERPOD_HELM_RELEASE:-hyperpod-dependencies}
-  WORK_DIR=$(mktemp -d)
+  local release=$HYPERPOD_HELM_RELEASE kubeconfig
+  WORK_DIR=$(mktemp -d) || die "cannot create a temporary folder"
   trap cleanup EXIT
-  KUBECONFIG_FILE="$WORK_DIR/kubeconfig"
+  kubeconfig="$WORK_DIR/kubeconfig"
+  KUBECTL=(kubectl --kubeconfig "$kubeconfig")
   aws eks update-kubeconfig --name "$EKS_CLUSTER_NAME" --region "$AWS_REGION" \
-    --kubeconfig "$KUBECONFIG_FILE" >/dev/null ||
+    --kubeconfig "$kubeconfig" >/dev/null ||
     die "cannot reach EKS cluster '$EKS_CLUSTER_NAME' in $AWS_REGION (aws eks update-kubeconfig failed)"
   log "cluster $EKS_CLUSTER_NAME ($AWS_REGION), HyperPod chart release $release"
   adapt_aws_node

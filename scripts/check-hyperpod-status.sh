@@ -16,7 +16,9 @@ FILE is `cdktf output --outputs-file FILE` or `terraform output -json > FILE`.
 
 Options: --json  --eks-cluster NAME  --kube-context NAME  --kubeconfig FILE
 
-Exit codes: 0 healthy, 1 degraded or unhealthy, 2 cannot check.
+Exit codes: 0 healthy, 1 degraded or unhealthy, 2 cannot check, 3 unknown: the Kubernetes API
+did not answer (or refused) through the cluster's kube context while the AWS side is healthy.
+Every call is bounded: a server that accepts and never answers ends the check in about 15 s.
 USAGE
 }
 
@@ -29,6 +31,7 @@ case "${1:-}" in
     usage >&2
     exit 2
     ;;
+  *) ;; # arguments are Python's to check
 esac
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

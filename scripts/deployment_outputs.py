@@ -8,9 +8,14 @@ Both are accepted so the scripts work whichever tool deployed the stack.
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+
+# A deployment's outputs are a few KB; anything this large is the wrong file.
+MAX_OUTPUTS_BYTES = 16 * 1024 * 1024
 
 
 class OutputsError(Exception):
@@ -35,10 +40,21 @@ class DeploymentOutputs:
 
 
 def read_outputs(path: Path, stack: str | None = None) -> DeploymentOutputs:
+    # Checked before opening: a named pipe would wait forever, /dev/zero would never end.
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise OutputsError(f"{path}: no such outputs file") from None
+    except OSError as err:
+        raise OutputsError(f"{path}: cannot read the outputs file ({err.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise OutputsError(f"{path}: not a regular file; pass the file `cdktf output --outputs-file` wrote")
+    if info.st_size > MAX_OUTPUTS_BYTES:
+        raise OutputsError(
+            f"{path}: {info.st_size} bytes, more than the {MAX_OUTPUTS_BYTES} an outputs file can be; wrong file?"
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise OutputsError(f"{path}: cannot read the outputs file ({err})") from None
     try:

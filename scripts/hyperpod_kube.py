@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from scripts.aws_session import one_line
 
 HYPERPOD_NODE_SELECTOR = "sagemaker.amazonaws.com/compute-type=hyperpod"
 INSTANCE_GROUP_LABEL = "sagemaker.amazonaws.com/instance-group-name"
@@ -15,8 +19,12 @@ HYPERPOD_NAMESPACE = "aws-hyperpod"
 HEALTHY_NODE_STATUS = "Schedulable"
 FAILED_DEEP_HEALTH_CHECK = "Failed"
 NO_LABEL = "-"
-# (connect, read) seconds: a status check must answer even when the API server does not.
-REQUEST_TIMEOUT = (5, 20)
+# (connect, read) seconds for each API request, and no retries by urllib3 (whose default would
+# try a hung GET four times): a status check must answer even when the API server does not.
+REQUEST_TIMEOUT = (3, 6)
+# The whole Kubernetes side, credentials included: a kubeconfig's exec plugin (`aws eks
+# get-token`) runs with no timeout of its own, so the collection runs in a thread given this long.
+KUBE_DEADLINE_SECONDS = 12
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,15 @@ class KubePod:
 
 @dataclass
 class KubeReport:
+    """What the Kubernetes API said. ``note`` says why it was not asked or did not answer;
+    ``unreachable`` is true when it was asked and did not answer (or refused), which leaves the
+    cluster's health unknown rather than healthy."""
+
     context: str | None
     note: str = ""
     nodes: list[KubeNode] = field(default_factory=list)
     pods: list[KubePod] = field(default_factory=list)
+    unreachable: bool = False
 
     def problems(self) -> list[str]:
         found = []
@@ -105,26 +118,76 @@ def find_context(config_file: Path, eks: EksIdentity, explicit: str | None) -> t
     return None, f"no context for EKS cluster {eks.name or eks.arn} in {config_file}"
 
 
-def collect_kube_report(config_file: Path, context: str) -> KubeReport:
+def collect_kube_report(config_file: Path, context: str, deadline: float | None = None) -> KubeReport:
+    """The HyperPod nodes and aws-hyperpod pods, or a report saying why the API did not answer
+    (``unreachable``). Returns within ``deadline`` seconds (KUBE_DEADLINE_SECONDS) whatever the
+    API server or the kubeconfig's credential plugin do."""
+    limit = KUBE_DEADLINE_SECONDS if deadline is None else deadline
+    outcome: list[KubeReport] = []
+    # A daemon thread: if it is still stuck at the deadline, the process may exit without it.
+    worker = threading.Thread(
+        target=lambda: outcome.append(_query_kube(config_file, context)), name="kube-status", daemon=True
+    )
+    worker.start()
+    worker.join(limit)
+    if outcome:
+        return outcome[0]
+    return KubeReport(
+        context=context,
+        note=f"Kubernetes API did not answer within {limit:g}s via context {context}",
+        unreachable=True,
+    )
+
+
+class _LoggedErrors(logging.Handler):
+    """Keeps what the kubernetes client logs instead of letting it reach stderr. Its config
+    loader logs a failed credential plugin (`aws eks get-token`, often several lines of AWS's
+    error) to the root logger and goes on without a token; the reason belongs in the report."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _query_kube(config_file: Path, context: str) -> KubeReport:
     from kubernetes import client as kube_client
     from kubernetes import config as kube_config
     from kubernetes.client.exceptions import ApiException
 
     report = KubeReport(context=context)
+    logged = _LoggedErrors()
+    root = logging.getLogger()
+    root.addHandler(logged)
     try:
-        api_client = kube_config.new_client_from_config(config_file=str(config_file), context=context)
-        core = kube_client.CoreV1Api(api_client)
+        configuration = kube_client.Configuration()
+        kube_config.load_kube_config(
+            config_file=str(config_file), context=context, client_configuration=configuration
+        )
+        configuration.retries = False
+        core = kube_client.CoreV1Api(kube_client.ApiClient(configuration))
         nodes = core.list_node(label_selector=HYPERPOD_NODE_SELECTOR, _request_timeout=REQUEST_TIMEOUT)
         pods = core.list_namespaced_pod(HYPERPOD_NAMESPACE, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as err:
-        report.note = f"Kubernetes API refused the request via context {context}: {err.status} {err.reason}"
+        reason = f"Kubernetes API refused the request via context {context}: {err.status} {err.reason}"
+        report.note = one_line(reason + _plugin_detail(logged))
+        report.unreachable = True
         return report
     except Exception as err:  # noqa: BLE001 - urllib3, exec-plugin and config errors share no base
-        report.note = f"Kubernetes API unreachable via context {context}: {_first_line(err)}"
+        report.note = one_line(f"Kubernetes API unreachable via context {context}: {err}{_plugin_detail(logged)}")
+        report.unreachable = True
         return report
+    finally:
+        root.removeHandler(logged)
     report.nodes = [_kube_node(node) for node in nodes.items]
     report.pods = [_kube_pod(pod) for pod in pods.items]
     return report
+
+
+def _plugin_detail(logged: _LoggedErrors) -> str:
+    return f" (credential plugin: {one_line(logged.messages[-1])})" if logged.messages else ""
 
 
 def _kube_node(node: Any) -> KubeNode:
@@ -149,8 +212,3 @@ def _kube_pod(pod: Any) -> KubePod:
         ready=f"{ready}/{len(statuses)}",
         node=(pod.spec.node_name if pod.spec else None) or "-",
     )
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip() or type(err).__name__
-    return text.splitlines()[0]

@@ -3,8 +3,16 @@
     python -m scripts.hyperpod_status <hyperpod-cluster-name> <region>
     python -m scripts.hyperpod_status --outputs outputs.json [--stack ml-platform]
 
-Exit codes: 0 healthy, 1 degraded or unhealthy (each problem is listed),
-2 cannot check (no credentials, cluster not found, outputs missing or malformed).
+Exit codes:
+  0  healthy: the AWS side, and the Kubernetes side when a kube context for the cluster exists
+  1  degraded or unhealthy (each problem is listed)
+  2  cannot check: no credentials, cluster not found, AWS refused or did not answer, outputs
+     missing or malformed (one line on stderr)
+  3  unknown: the AWS side is healthy but the Kubernetes API, asked through the cluster's kube
+     context, did not answer or refused; its health is not known
+
+Every network call is bounded (scripts/aws_session.py, scripts/hyperpod_kube.py), so a server
+that accepts connections and never answers ends the check in about 15 seconds.
 """
 
 from __future__ import annotations
@@ -18,11 +26,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from scripts.aws_session import NO_CREDENTIALS, NoCredentials, checked_session, client_config
+from scripts.aws_session import (
+    NO_CREDENTIALS,
+    NoCredentials,
+    checked_session,
+    client_config,
+    describe_client_error,
+    one_line,
+)
 from scripts.deployment_outputs import DeploymentOutputs, OutputsError, read_outputs
 from scripts.hyperpod_kube import EksIdentity, KubeReport, collect_kube_report, find_context, kubeconfig_path
 
-EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CANNOT_CHECK = 0, 1, 2
+EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_CANNOT_CHECK, EXIT_UNKNOWN = 0, 1, 2, 3
+HEALTHY, UNHEALTHY, UNKNOWN = "HEALTHY", "UNHEALTHY", "UNKNOWN"
+VERDICT_EXIT_CODES = {HEALTHY: EXIT_HEALTHY, UNHEALTHY: EXIT_UNHEALTHY, UNKNOWN: EXIT_UNKNOWN}
 HEALTHY_CLUSTER_STATUS = "InService"
 HEALTHY_GROUP_STATUS = "InService"
 HEALTHY_NODE_STATUS = "Running"
@@ -75,8 +92,18 @@ class StatusReport:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def verdict(self) -> str:
+        """A known problem outranks an unanswered question: UNHEALTHY when anything is wrong,
+        UNKNOWN when nothing is but the Kubernetes API could not be asked, else HEALTHY."""
+        if self.problems:
+            return UNHEALTHY
+        if self.kube.unreachable:
+            return UNKNOWN
+        return HEALTHY
+
+    @property
     def healthy(self) -> bool:
-        return not self.problems
+        return self.verdict == HEALTHY
 
 
 def cluster_id_from_arn(arn: str) -> str:
@@ -92,7 +119,7 @@ def ssm_command(cluster_arn: str, group: str, instance_id: str, region: str) -> 
 def aws_problems(status: str, failure: str, groups: list[InstanceGroup], nodes: list[ClusterNode]) -> list[str]:
     found = []
     if status != HEALTHY_CLUSTER_STATUS:
-        found.append(f"cluster is {status}" + (f": {failure}" if failure else ""))
+        found.append(f"cluster is {status}" + (f": {one_line(failure)}" if failure else ""))
     for group in groups:
         if group.status not in (HEALTHY_GROUP_STATUS, NOT_REPORTED):
             found.append(f"instance group {group.name} is {group.status}")
@@ -100,7 +127,7 @@ def aws_problems(status: str, failure: str, groups: list[InstanceGroup], nodes: 
             found.append(f"instance group {group.name} has {group.current_count} of {group.target_count} instances")
     for node in nodes:
         if node.status != HEALTHY_NODE_STATUS:
-            detail = f": {node.message}" if node.message else ""
+            detail = f": {one_line(node.message)}" if node.message else ""
             found.append(f"node {node.instance_id} ({node.group}) is {node.status}{detail}")
     return found
 
@@ -110,7 +137,9 @@ KubeLookup = Callable[[EksIdentity], KubeReport]
 
 def collect_status(sagemaker: Any, target: Target, kube_lookup: KubeLookup) -> StatusReport:
     described = _call(sagemaker.describe_cluster, target, ClusterName=target.cluster)
-    arn = described["ClusterArn"]
+    arn = described.get("ClusterArn")
+    if not arn:  # botocore reads a 200 reply that is not JSON (a captive portal's page) as {}
+        raise CannotCheck("the reply to DescribeCluster has no ClusterArn: was it AWS that answered (a proxy?)")
     groups = [_instance_group(group) for group in described.get("InstanceGroups", [])]
     nodes = [_cluster_node(summary, arn, target.region) for summary in _list_nodes(sagemaker, target)]
     eks_arn = (described.get("Orchestrator") or {}).get("Eks", {}).get("ClusterArn")
@@ -139,19 +168,23 @@ def _list_nodes(sagemaker: Any, target: Target) -> list[dict[str, Any]]:
 def _call(function: Any, target: Target, *args: Any, **kwargs: Any) -> Any:
     """Run one AWS call; every failure becomes a one-line CannotCheck."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    from botocore.parsers import ResponseParserError
 
     try:
         return function(*args, **kwargs)
     except NoCredentialsError:
         raise CannotCheck(NO_CREDENTIALS) from None
     except ClientError as err:
-        error = err.response.get("Error", {})
-        code, message = error.get("Code", "Error"), error.get("Message", "")
+        error = err.response.get("Error") or {}  # None when the reply is not AWS's (an HTML page)
+        code, message = error.get("Code") or "", error.get("Message") or ""
         if code == "ResourceNotFound" or any(marker in message.lower() for marker in NOT_FOUND_MARKERS):
             raise CannotCheck(f"HyperPod cluster {target.cluster} not found in {target.region}") from None
-        raise CannotCheck(f"AWS refused {err.operation_name}: {code}: {message}") from None
+        raise CannotCheck(f"AWS refused {describe_client_error(err)}") from None
+    except ResponseParserError as err:  # not AWS's reply: a proxy's error page, say
+        raise CannotCheck(f"AWS's reply could not be read: {one_line(err)}") from None
     except BotoCoreError as err:
-        raise CannotCheck(f"cannot reach AWS: {err}") from None
+        # Timeouts and unreachable endpoints end here, after the bounded retries.
+        raise CannotCheck(f"cannot reach AWS: {one_line(err)}") from None
 
 
 def _instance_group(group: dict[str, Any]) -> InstanceGroup:
@@ -212,7 +245,7 @@ def render_text(report: StatusReport) -> str:
         f"  ARN: {report.cluster_arn}",
     ]
     if report.failure_message:
-        parts.append(f"  Failure: {report.failure_message}")
+        parts.append(f"  Failure: {one_line(report.failure_message)}")
     parts += ["", "Instance groups", format_table(
         ("GROUP", "TYPE", "STATUS", "CURRENT", "TARGET"),
         [(g.name, g.instance_type, g.status, str(g.current_count), str(g.target_count)) for g in report.groups],
@@ -224,12 +257,15 @@ def render_text(report: StatusReport) -> str:
     parts += ["", *_render_kube(report.kube)]
     if report.nodes:
         parts += ["", "SSM sessions", *(f"  {n.instance_id}: {n.ssm_command}" for n in report.nodes)]
-    verdict = "HEALTHY" if report.healthy else "UNHEALTHY"
-    parts += ["", f"Result: {verdict}", *(f"  - {problem}" for problem in report.problems)]
+    parts += ["", f"Result: {report.verdict}", *(f"  - {problem}" for problem in report.problems)]
+    if report.kube.unreachable:
+        parts.append(f"  ? Kubernetes side unknown: {report.kube.note}")
     return "\n".join(parts)
 
 
 def _render_kube(kube: KubeReport) -> list[str]:
+    if kube.unreachable:
+        return [f"Kubernetes: unknown: {kube.note}"]
     if kube.context is None or kube.note:
         return [f"Kubernetes: not checked: {kube.note}"]
     return [
@@ -246,6 +282,7 @@ def _render_kube(kube: KubeReport) -> list[str]:
 
 def render_json(report: StatusReport) -> str:
     data = dataclasses.asdict(report)
+    data["result"] = report.verdict.lower()
     data["healthy"] = report.healthy
     return json.dumps(data, indent=2)
 
@@ -253,7 +290,8 @@ def render_json(report: StatusReport) -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="check-hyperpod-status",
-        description="Report the SageMaker HyperPod cluster's health (exit 0 healthy, 1 unhealthy, 2 cannot check).",
+        description="Report the SageMaker HyperPod cluster's health (exit 0 healthy, 1 unhealthy, "
+        "2 cannot check, 3 unknown: the Kubernetes API did not answer).",
     )
     parser.add_argument("cluster", nargs="?", help="HyperPod cluster name or ARN")
     parser.add_argument("region", nargs="?", help="AWS region of the cluster")
@@ -281,7 +319,12 @@ def resolve_target(args: argparse.Namespace) -> Target:
 
 
 def sagemaker_client(region: str) -> Any:
-    return checked_session(region).client("sagemaker", config=client_config())
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return checked_session(region).client("sagemaker", config=client_config())
+    except BotoCoreError as err:  # a profile that does not exist, an unknown region, ...
+        raise CannotCheck(f"AWS configuration: {one_line(err)}") from None
 
 
 def kube_lookup_for(args: argparse.Namespace) -> KubeLookup:
@@ -302,16 +345,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = resolve_target(args)
         report = collect_status(sagemaker_client(target.region), target, kube_lookup=kube_lookup_for(args))
     except (CannotCheck, OutputsError, NoCredentials) as err:
-        print(f"cannot check: {err}", file=sys.stderr)
+        print(f"cannot check: {one_line(err)}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     except KeyboardInterrupt:
         print("cannot check: interrupted", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     except Exception as err:  # noqa: BLE001 - an operator tool answers in one line, never a traceback
-        print(f"cannot check: unexpected {type(err).__name__}: {err}", file=sys.stderr)
+        print(f"cannot check: unexpected {type(err).__name__}: {one_line(err)}", file=sys.stderr)
         return EXIT_CANNOT_CHECK
     print(render_json(report) if args.json else render_text(report))
-    return EXIT_HEALTHY if report.healthy else EXIT_UNHEALTHY
+    return VERDICT_EXIT_CODES[report.verdict]
 
 
 if __name__ == "__main__":

@@ -9,7 +9,14 @@ availability zones can host the EKS control plane, the Kubernetes version's supp
 and that the enabled HyperPod add-ons support that version.
 
 Exit codes: 0 no failures (warnings may be listed), 1 at least one check failed,
-2 cannot run (invalid configuration, no AWS credentials).
+2 cannot check: invalid configuration, no or rejected AWS credentials, or a check AWS refused
+or did not answer (an [UNKNOWN] line) while none failed. A failed check outranks an unknown
+one: 1 means "fix these before deploying" even when something else could not be checked.
+
+--json prints one JSON document on stdout in every case, failures and "cannot check" included:
+{"result": "passed" | "failed" | "cannot-check", "exit_code": 0 | 1 | 2, "error": null or the
+one-line reason nothing was checked, "region", "results": [{"verdict", "check", "message"}],
+"failed", "warned", "unknown"}; with an invalid configuration also "problems".
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 if __package__ in (None, ""):  # run as a file: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,9 +39,26 @@ from modules.config import ConfigError, PlatformConfig, load_config  # noqa: E40
 from modules.config.ec2_instance_types import GPU_INSTANCES  # noqa: E402
 from modules.config.eks import CONTROL_PLANE_EXCLUDED_AZ_IDS  # noqa: E402
 from modules.config.support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, support_phase  # noqa: E402
-from scripts.aws_session import NO_CREDENTIALS, NoCredentials, checked_session, client_config  # noqa: E402
+from scripts.aws_session import (  # noqa: E402
+    NO_CREDENTIALS,
+    NoCredentials,
+    checked_session,
+    client_config,
+    describe_client_error,
+    one_line,
+)
 
 EXIT_PASSED, EXIT_FAILED, EXIT_CANNOT_RUN = 0, 1, 2
+RESULT_NAMES = {EXIT_PASSED: "passed", EXIT_FAILED: "failed", EXIT_CANNOT_RUN: "cannot-check"}
+# Error codes AWS answers when it rejects the credentials themselves: every later call would be
+# rejected the same way, so preflight stops ("cannot check") instead of listing each.
+CREDENTIAL_ERROR_CODES = frozenset({
+    "AuthFailure", "ExpiredToken", "ExpiredTokenException", "IncompleteSignature",
+    "InvalidClientTokenId", "InvalidSignatureException", "MissingAuthenticationToken",
+    "SignatureDoesNotMatch", "UnrecognizedClientException",
+})  # fmt: skip
+# A whole configuration's problems fit on the one line, unlike an AWS reason.
+MAX_CONFIG_REASON_CHARS = 4000
 
 # vCPUs per instance type: EC2 GPU quotas are counted in vCPUs, not instances.
 INSTANCE_VCPUS: dict[str, int] = {name: facts.vcpus for name, facts in GPU_INSTANCES.items()}
@@ -70,6 +94,7 @@ class Verdict(str, Enum):
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
+    UNKNOWN = "unknown"  # the check could not run: AWS refused the call or did not answer
 
 
 @dataclass(frozen=True)
@@ -256,20 +281,50 @@ CHECKS: list[tuple[str, Callable[[PlatformConfig, Clients, _dt.date], list[Check
 
 
 def run_preflight(config: PlatformConfig, clients: Clients, today: _dt.date) -> list[CheckResult]:
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+    """Every check's results. A check AWS refuses or does not answer is UNKNOWN, not FAIL: it
+    says nothing about the account. Credentials that do not work stop the run (CannotRun)."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectionClosedError,
+        CredentialRetrievalError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ProfileNotFound,
+        ReadTimeoutError,
+        SSOError,
+        TokenRetrievalError,
+    )
+    from botocore.parsers import ResponseParserError
 
+    credential_errors = (
+        CredentialRetrievalError, PartialCredentialsError, ProfileNotFound, SSOError, TokenRetrievalError,
+    )  # fmt: skip
+    no_answer = (EndpointConnectionError, ReadTimeoutError, ConnectionClosedError)
     results: list[CheckResult] = []
+
+    def unknown(title: str, reason: str) -> None:
+        results.append(CheckResult(Verdict.UNKNOWN, title, f"could not check ({reason})"))
+
     for title, check in CHECKS:
         try:
             results += check(config, clients, today)
         except NoCredentialsError:
             raise CannotRun(NO_CREDENTIALS) from None
         except ClientError as err:
-            error = err.response.get("Error", {})
-            reason = f"{err.operation_name} refused: {error.get('Code', 'Error')}: {error.get('Message', '')}"
-            results.append(CheckResult(Verdict.FAIL, title, f"could not check ({reason})"))
+            # "Error" is None when the reply is not AWS's (an HTML page from a proxy).
+            if (err.response.get("Error") or {}).get("Code") in CREDENTIAL_ERROR_CODES:
+                raise CannotRun(f"AWS rejected the credentials: {describe_client_error(err)}") from None
+            unknown(title, f"AWS refused {describe_client_error(err)}")
+        except credential_errors as err:
+            raise CannotRun(f"AWS credentials: {one_line(err)}") from None
+        except ResponseParserError as err:  # not AWS's reply: a proxy's error page, say
+            unknown(title, f"AWS's reply could not be read: {one_line(err)}")
+        except no_answer as err:
+            unknown(title, f"AWS did not answer: {one_line(err)}")
         except BotoCoreError as err:
-            results.append(CheckResult(Verdict.FAIL, title, f"could not check ({err})"))
+            unknown(title, one_line(err))
     return results
 
 
@@ -283,17 +338,57 @@ def aws_clients(region: str) -> Clients:
 
 
 def exit_code(results: Sequence[CheckResult]) -> int:
-    return EXIT_FAILED if any(r.verdict is Verdict.FAIL for r in results) else EXIT_PASSED
+    verdicts = {r.verdict for r in results}
+    if Verdict.FAIL in verdicts:
+        return EXIT_FAILED
+    if Verdict.UNKNOWN in verdicts:
+        return EXIT_CANNOT_RUN
+    return EXIT_PASSED
+
+
+def report_document(
+    results: Sequence[CheckResult], region: str | None, error: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The --json document: the same keys whether the checks ran, failed or could not run."""
+    code = EXIT_CANNOT_RUN if error is not None else exit_code(results)
+    return {
+        "result": RESULT_NAMES[code],
+        "exit_code": code,
+        "error": error,
+        "region": region,
+        "results": [{**asdict(r), "verdict": r.verdict.value} for r in results],
+        "failed": sum(r.verdict is Verdict.FAIL for r in results),
+        "warned": sum(r.verdict is Verdict.WARN for r in results),
+        "unknown": sum(r.verdict is Verdict.UNKNOWN for r in results),
+        **extra,
+    }
 
 
 def render(results: Sequence[CheckResult], config: PlatformConfig, as_json: bool) -> str:
-    failed = sum(r.verdict is Verdict.FAIL for r in results)
-    warned = sum(r.verdict is Verdict.WARN for r in results)
     if as_json:
-        rows = [{**asdict(r), "verdict": r.verdict.value} for r in results]
-        return json.dumps({"region": config.region, "results": rows, "failed": failed, "warned": warned}, indent=2)
-    summary = f"{len(results)} checks: {failed} failed, {warned} warnings"
+        return json.dumps(report_document(results, config.region), indent=2)
+    document = report_document(results, config.region)
+    summary = f"{len(results)} checks: {document['failed']} failed, {document['warned']} warnings"
+    if document["unknown"]:
+        summary += f", {document['unknown']} could not be checked"
     return "\n".join([f"Preflight for {config.name} in {config.region}", *(r.line() for r in results), summary])
+
+
+class UsageError(Exception):
+    """A command-line mistake; argparse's own handler would exit before --json could answer."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def cannot_run(reason: str, as_json: bool, region: str | None = None, **extra: Any) -> int:
+    """Says why nothing could be checked: one line on stderr, and the JSON document on stdout."""
+    print(f"cannot run: {reason}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(report_document([], region, error=reason, **extra), indent=2))
+    return EXIT_CANNOT_RUN
 
 
 def main(
@@ -301,26 +396,33 @@ def main(
     clients_for: Callable[[str], Clients] = aws_clients,
     today: _dt.date | None = None,
 ) -> int:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="preflight",
         description="Check quotas, availability zones and versions before a deploy "
-        "(exit 0 passed, 1 a check failed, 2 cannot run). Reads $HYPERPOD_EKS_CONFIG.",
+        "(exit 0 passed, 1 a check failed, 2 cannot check). Reads $HYPERPOD_EKS_CONFIG.",
     )
-    parser.add_argument("--json", action="store_true", help="print JSON instead of lines")
-    args = parser.parse_args(argv)
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout, whatever happens")
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in arguments
+    try:
+        args = parser.parse_args(arguments)
+    except UsageError as err:
+        parser.print_usage(sys.stderr)
+        return cannot_run(f"usage: {one_line(err)}", as_json)
+    config: PlatformConfig | None = None
     try:
         today = today or _dt.date.today()
         config = load_config(today=today)
         results = run_preflight(config, clients_for(config.region), today)
     except ConfigError as err:
-        print(f"cannot run: invalid configuration: {'; '.join(map(str, err.problems))}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        problems = [one_line(problem) for problem in err.problems]
+        reason = one_line(f"invalid configuration: {'; '.join(problems)}", MAX_CONFIG_REASON_CHARS)
+        return cannot_run(reason, as_json, problems=problems)
     except (CannotRun, NoCredentials) as err:
-        print(f"cannot run: {err}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        return cannot_run(one_line(err), as_json, region=config.region if config else None)
     except Exception as err:  # noqa: BLE001 - an operator tool answers in one line, never a traceback
-        print(f"cannot run: unexpected {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_CANNOT_RUN
+        region = config.region if config else None
+        return cannot_run(f"unexpected {type(err).__name__}: {one_line(err)}", as_json, region=region)
     print(render(results, config, args.json))
     return exit_code(results)
 

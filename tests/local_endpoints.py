@@ -8,7 +8,9 @@ Nothing here listens on or connects to any address outside 127.0.0.1.
 from __future__ import annotations
 
 import json
+import socket
 import threading
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -27,6 +29,9 @@ REGION = "us-east-1"
 EKS_CLUSTER = "ml-platform"
 EKS_ARN = f"arn:aws:eks:{REGION}:{DEFAULT_ACCOUNT_ID}:cluster/{EKS_CLUSTER}"
 HTTP_TIMEOUT = 5
+# The silent server gives up by itself after this long, whatever the test does.
+SILENT_SERVER_LIFETIME_SECONDS = 30
+SILENT_SERVER_MAX_CONNECTIONS = 16
 
 
 @pytest.fixture(scope="session")
@@ -107,15 +112,22 @@ def moto_hyperpod_cluster(name: str, region: str = REGION) -> Any:
 
 @dataclass
 class FakeKubeApi:
-    """Serves /api/v1/nodes and /api/v1/namespaces/aws-hyperpod/pods from lists it holds."""
+    """Serves /api/v1/nodes and /api/v1/namespaces/aws-hyperpod/pods from lists it holds, or
+    refuses every request with ``refuse_with`` (an HTTP status) when that is set."""
 
     nodes: list[dict[str, Any]] = field(default_factory=list)
     pods: list[dict[str, Any]] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     url: str = ""
+    refuse_with: int | None = None
 
     def respond(self, path: str) -> tuple[int, dict[str, Any]]:
         self.requests.append(path)
+        if self.refuse_with is not None:
+            return self.refuse_with, {
+                "kind": "Status", "apiVersion": "v1", "status": "Failure", "code": self.refuse_with,
+                "message": "nodes is forbidden: User \"test\" cannot list resource \"nodes\"",
+            }  # fmt: skip
         parsed = urlparse(path)
         if parsed.path == "/api/v1/nodes":
             selector = parse_qs(parsed.query).get("labelSelector", [""])[0]
@@ -149,7 +161,8 @@ def kube_api() -> Iterator[FakeKubeApi]:
             pass
 
     server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for one, and every test using the server pays it.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     api.url = f"http://{LOOPBACK}:{server.server_address[1]}"
     yield api
@@ -201,3 +214,108 @@ def pod(name: str, phase: str = "Running", ready: bool = True, node: str = "hype
             ],
         },
     }
+
+
+@dataclass
+class SilentServer:
+    """A loopback server that accepts connections and never answers."""
+
+    url: str
+    accepted: int = 0
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[SilentServer]:
+    """Accepts up to SILENT_SERVER_MAX_CONNECTIONS connections on 127.0.0.1, reads nothing,
+    answers nothing, and closes everything at the end of the test or after
+    SILENT_SERVER_LIFETIME_SECONDS, whichever comes first."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind((LOOPBACK, 0))
+    listener.listen(SILENT_SERVER_MAX_CONNECTIONS)
+    listener.settimeout(0.1)
+    server = SilentServer(url=f"http://{LOOPBACK}:{listener.getsockname()[1]}")
+    stop = threading.Event()
+
+    def hold_connections() -> None:
+        held: list[socket.socket] = []
+        deadline = time.monotonic() + SILENT_SERVER_LIFETIME_SECONDS
+        try:
+            while not stop.is_set() and time.monotonic() < deadline:
+                if len(held) >= SILENT_SERVER_MAX_CONNECTIONS:
+                    stop.wait(0.1)
+                    continue
+                try:
+                    connection, _ = listener.accept()
+                except socket.timeout:
+                    continue
+                held.append(connection)
+                server.accepted += 1
+        finally:
+            for connection in held:
+                connection.close()
+            listener.close()
+
+    thread = threading.Thread(target=hold_connections, name="silent-endpoint", daemon=True)
+    thread.start()
+    yield server
+    stop.set()
+    thread.join(timeout=HTTP_TIMEOUT)
+
+
+@dataclass
+class ErrorPage:
+    """What the error-page server answers to every request."""
+
+    status: int = 403
+    content_type: str = "text/html"
+    body: str = ""
+    url: str = ""
+
+
+@pytest.fixture
+def error_page_endpoint() -> Iterator[ErrorPage]:
+    """A loopback HTTP server answering every request with ``status`` and ``body``, as a proxy
+    or load balancer in front of an AWS endpoint does when it fails."""
+    page = ErrorPage()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            payload = page.body.encode()
+            self.send_response(page.status)
+            self.send_header("Content-Type", page.content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _answer  # noqa: N815 - http.server's naming
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer((LOOPBACK, 0), Handler)
+    # A short poll interval: shutdown() waits for one, and every test using the server pays it.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    page.url = f"http://{LOOPBACK}:{server.server_address[1]}"
+    yield page
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=HTTP_TIMEOUT)
+
+
+def point_aws_at(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str) -> None:
+    """Every AWS client to URL, with dummy credentials and nothing from the machine."""
+    isolate_aws_environment(monkeypatch, tmp_path)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+
+def html_error_page(title: str) -> str:
+    """An error page as nginx or an ALB writes it: several lines, the reason in the title."""
+    return (
+        f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n"
+        f"<center><h1>{title}</h1></center>\r\n<hr><center>proxy</center>\r\n</body>\r\n</html>\r\n"
+    )

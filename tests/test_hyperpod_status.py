@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -24,23 +25,29 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from scripts import hyperpod_status
+from scripts import aws_session, hyperpod_kube, hyperpod_status
 from scripts.hyperpod_kube import EksIdentity, KubeReport
 from scripts.hyperpod_status import Target, collect_status, ssm_command
 from tests.local_endpoints import (  # noqa: F401 - fixtures
     EKS_ARN,
     EKS_CLUSTER,
     REGION,
+    ErrorPage,
     FakeKubeApi,
+    SilentServer,
     aws_env,
     create_hyperpod_cluster,
+    error_page_endpoint,
+    html_error_page,
     hyperpod_node,
     isolate_aws_environment,
     kube_api,
     moto_endpoint,
     moto_hyperpod_cluster,
     plain_node,
+    point_aws_at,
     pod,
+    silent_endpoint,
     write_kubeconfig,
 )
 
@@ -191,7 +198,7 @@ def test_kubernetes_health_labels_and_pods_make_it_unhealthy(
     assert "hyperpod-i-0 health" not in out
 
 
-def test_unreachable_kubernetes_api_is_noted_not_fatal(
+def test_unreachable_kubernetes_api_is_unknown_not_healthy(
     aws_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
@@ -199,8 +206,245 @@ def test_unreachable_kubernetes_api_is_noted_not_fatal(
 
     code, out, _ = run_status(capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig))
 
-    assert code == 0
-    assert f"Kubernetes: not checked: Kubernetes API unreachable via context {EKS_ARN}" in out
+    assert code == hyperpod_status.EXIT_UNKNOWN == 3
+    assert f"Kubernetes: unknown: Kubernetes API unreachable via context {EKS_ARN}" in out
+    assert "Result: UNKNOWN" in out and "HEALTHY" not in out.replace("UNHEALTHY", "")
+    assert f"  ? Kubernetes side unknown: Kubernetes API unreachable via context {EKS_ARN}" in out
+
+
+def test_refused_kubernetes_api_is_unknown(
+    aws_env: str, kube_api: FakeKubeApi, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    kube_api.refuse_with = 403
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube_api.url)
+
+    code, out, _ = run_status(capsys, "training", REGION, "--eks-cluster", EKS_CLUSTER, "--kubeconfig", str(kubeconfig))
+
+    assert code == 3
+    assert f"Kubernetes: unknown: Kubernetes API refused the request via context {EKS_ARN}: 403 Forbidden" in out
+    assert "Result: UNKNOWN" in out
+
+
+def test_known_problem_outranks_unknown_kubernetes(
+    aws_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 2})
+    moto_hyperpod_cluster("training").nodes["gpu-workers-1"].status = "Failure"
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{closed_loopback_port()}")
+
+    code, out, _ = run_status(capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig))
+
+    assert code == 1
+    assert "Result: UNHEALTHY" in out
+    assert "  - node gpu-workers-1 (gpu-workers) is Failure" in out
+    assert "  ? Kubernetes side unknown: " in out
+
+
+def test_json_report_says_unknown(aws_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", f"http://127.0.0.1:{closed_loopback_port()}")
+
+    code, out, _ = run_status(
+        capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig), "--json"
+    )
+
+    report = json.loads(out)
+    assert code == 3
+    assert report["result"] == "unknown" and report["healthy"] is False and report["problems"] == []
+    assert report["kube"]["unreachable"] is True
+
+
+def test_multi_line_failure_message_stays_one_problem_line(
+    aws_env: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    cluster = moto_hyperpod_cluster("training")
+    cluster.status, cluster.failure_message = "Failed", "Lifecycle script failed:\n  on_create.sh exited 1\r\n"
+
+    code, out, _ = run_status(capsys, "training", REGION)
+
+    assert code == 1
+    assert "  Failure: Lifecycle script failed: on_create.sh exited 1\n" in out
+    assert "  - cluster is Failed: Lifecycle script failed: on_create.sh exited 1\n" in out
+
+
+# --- bounded time ----------------------------------------------------------------------
+#
+# The loopback servers below accept and never answer. The tests shrink the timeouts so they
+# run in about a second; test_default_timeouts_fit_the_budget holds the real values to the
+# ~15 s budget, and these prove the values reach every call and nothing retries beyond them.
+
+
+@pytest.fixture
+def short_aws_timeouts(monkeypatch: pytest.MonkeyPatch) -> float:
+    monkeypatch.setattr(aws_session, "CONNECT_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(aws_session, "READ_TIMEOUT_SECONDS", 0.5)
+    # The worst case: every attempt waits its read timeout, with at most a second between them.
+    return aws_session.TOTAL_MAX_ATTEMPTS * 0.5 + aws_session.RETRY_BACKOFF_CAP_SECONDS
+
+
+def test_default_timeouts_fit_the_budget(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    config = aws_session.client_config()
+    attempts = config.retries["total_max_attempts"]
+    silent_server_worst = attempts * config.read_timeout + (attempts - 1) * aws_session.RETRY_BACKOFF_CAP_SECONDS
+    assert silent_server_worst <= aws_session.CALL_BUDGET_SECONDS <= 15
+    assert config.connect_timeout <= 5 and config.retries["mode"] == "standard"
+    connect, read = hyperpod_kube.REQUEST_TIMEOUT
+    assert connect + read <= hyperpod_kube.KUBE_DEADLINE_SECONDS <= 15
+    # The clients the check uses carry the bounds, and so does the session's default, which
+    # botocore's own clients (STS for an assumed role, SSO) are made with.
+    point_aws_at(monkeypatch, tmp_path, "http://127.0.0.1:1")
+    client = hyperpod_status.sagemaker_client(REGION)
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (3, 6)
+    assert client.meta.config.retries["total_max_attempts"] == 2
+    default = aws_session.checked_session(REGION)._session.get_default_client_config()
+    assert (default.read_timeout, default.retries["total_max_attempts"]) == (6, 2)
+
+
+def test_silent_aws_endpoint_fails_in_bounded_time(
+    silent_endpoint: SilentServer, short_aws_timeouts: float, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    point_aws_at(monkeypatch, tmp_path, silent_endpoint.url)
+    started = time.monotonic()
+
+    code, out, err = run_status(capsys, "training", REGION)
+
+    elapsed = time.monotonic() - started
+    assert code == 2 and out == ""
+    assert_one_line_reason(err, "cannot reach AWS: Read timeout on endpoint URL")
+    assert elapsed < short_aws_timeouts + 1.5, elapsed
+    assert silent_endpoint.accepted == aws_session.TOTAL_MAX_ATTEMPTS, "one retry, no more"
+
+
+def test_silent_kubernetes_api_is_unknown_in_bounded_time(
+    aws_env: str, silent_endpoint: SilentServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    monkeypatch.setattr(hyperpod_kube, "REQUEST_TIMEOUT", (0.5, 0.5))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", silent_endpoint.url)
+    started = time.monotonic()
+
+    code, out, _ = run_status(capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig))
+
+    elapsed = time.monotonic() - started
+    assert code == 3
+    assert "Kubernetes: unknown: Kubernetes API unreachable via context" in out and "Read timed out" in out
+    assert elapsed < 3, elapsed
+    assert silent_endpoint.accepted == 1, "urllib3 must not retry a request that timed out"
+
+
+EXEC_CREDENTIAL = json.dumps({
+    "apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": {"token": "t"},
+})  # fmt: skip
+
+
+def exec_kubeconfig(path: Path, server_url: str, script: str) -> Path:
+    """A kubeconfig whose user gets its token from `sh -c SCRIPT`, as `aws eks get-token` does."""
+    path.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": EKS_ARN,
+        "clusters": [{"name": EKS_ARN, "cluster": {"server": server_url}}],
+        "contexts": [{"name": EKS_ARN, "context": {"cluster": EKS_ARN, "user": EKS_ARN}}],
+        "users": [{"name": EKS_ARN, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "sh", "args": ["-c", script],
+            "interactiveMode": "Never",
+        }}}],
+    }), encoding="utf-8")  # fmt: skip
+    return path
+
+
+def test_hung_credential_plugin_is_unknown_at_the_deadline(
+    aws_env: str, silent_endpoint: SilentServer, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # `aws eks get-token` waiting on a browser or a dead network: kubernetes runs it with no
+    # timeout; the deadline ends the wait. The stand-in ends by itself after 2 s, with a token.
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    monkeypatch.setattr(hyperpod_kube, "KUBE_DEADLINE_SECONDS", 0.5)
+    kubeconfig = exec_kubeconfig(tmp_path / "kubeconfig", silent_endpoint.url, f"sleep 2; echo '{EXEC_CREDENTIAL}'")
+    started = time.monotonic()
+
+    code, out, _ = run_status(capsys, "training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig))
+
+    assert code == 3
+    assert f"Kubernetes: unknown: Kubernetes API did not answer within 0.5s via context {EKS_ARN}" in out
+    assert time.monotonic() - started < 3
+
+
+def test_failing_credential_plugin_is_named_in_one_line(aws_env: str, kube_api: FakeKubeApi, tmp_path: Path) -> None:
+    # An expired SSO session: `aws eks get-token` fails with several lines, the kubernetes client
+    # logs them and calls the API without a token, which refuses.
+    create_hyperpod_cluster(aws_env, "training", {"gpu-workers": 1})
+    kube_api.refuse_with = 401
+    kubeconfig = exec_kubeconfig(
+        tmp_path / "kubeconfig", kube_api.url,
+        "printf 'Error when retrieving token from sso:\\nToken has expired and refresh failed\\n' >&2; exit 255",
+    )
+
+    # A process of its own: the kubernetes client's log would reach stderr there, not pytest's.
+    arguments = ["training", REGION, "--kube-context", EKS_ARN, "--kubeconfig", str(kubeconfig)]
+    result = _wrapper(arguments, dict(os.environ))
+
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == "", "the plugin's lines are in the report, not scattered on stderr"
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("Kubernetes: unknown:")]
+    assert line.endswith(
+        "401 Unauthorized (credential plugin: exec: process returned 255. Error when retrieving token from sso: "
+        "Token has expired and refresh failed)"
+    )
+
+
+# --- AWS errors in one line ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "reason"),
+    [
+        (403, "text/html", html_error_page("403 Forbidden"), "AWS refused DescribeCluster: 403: 403 Forbidden"),
+        (400, "application/x-amz-json-1.1",
+         json.dumps({"__type": "ValidationException", "message": "first line\nsecond line\r\n\tthird"}),
+         "AWS refused DescribeCluster: ValidationException: first line second line third"),
+        (400, "application/x-amz-json-1.1",
+         json.dumps({"__type": "ValidationException", "message": "word " * 400}),
+         "AWS refused DescribeCluster: ValidationException: word word"),
+        # A captive portal or proxy answering 200 with a page: not JSON, so not AWS's reply.
+        (200, "text/html", html_error_page("Sign in to the network"),
+         "the reply to DescribeCluster has no ClusterArn: was it AWS that answered (a proxy?)"),
+    ],
+    ids=["html-page", "multi-line-message", "long-message", "page-with-200"],
+)
+def test_aws_error_reply_is_one_short_line(
+    error_page_endpoint: ErrorPage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], status: int, content_type: str, body: str, reason: str,
+) -> None:
+    error_page_endpoint.status, error_page_endpoint.content_type, error_page_endpoint.body = status, content_type, body
+    point_aws_at(monkeypatch, tmp_path, error_page_endpoint.url)
+
+    code, out, err = run_status(capsys, "training", REGION)
+
+    assert code == 2 and out == ""
+    assert_one_line_reason(err, reason)
+    assert len(err.strip()) <= len("cannot check: AWS's reply could not be read: ") + aws_session.MAX_REASON_CHARS
+    assert "<" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<!DOCTYPE html>\n<html><head>\n<title>\n 502 Bad Gateway \n</title></head><body>x</body></html>",
+         "502 Bad Gateway"),
+        ("<html><body><h1>Service &amp; proxy down</h1>\n<p>try later</p></body></html>",
+         "Service & proxy down try later"),
+        ("colour \x1b[31mred\x1b[0m\ttab\x00nul", "colour [31mred [0m tab nul"),
+        ("", "(no message)"),
+        ("a < b and c > d", "a < b and c > d"),
+    ],
+    ids=["html-title", "html-without-title", "control-characters", "empty", "not-html"],
+)
+def test_one_line_makes_any_reason_one_printable_line(text: str, expected: str) -> None:
+    assert aws_session.one_line(text) == expected
 
 
 def stubbed_sagemaker() -> Any:
@@ -384,6 +628,41 @@ def test_missing_outputs_file_cannot_be_checked(tmp_path: Path, capsys: pytest.C
     assert_one_line_reason(err, "absent.json: no such outputs file")
 
 
+@pytest.mark.parametrize("kind", ["named-pipe", "device", "folder", "oversized"])
+def test_outputs_path_that_is_not_an_outputs_file_is_refused_without_reading(
+    kind: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A named pipe would block the read forever, /dev/zero would never end.
+    path = tmp_path / "outputs.json"
+    if kind == "named-pipe":
+        os.mkfifo(path)
+    elif kind == "device":
+        path = Path("/dev/zero")
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        with path.open("wb") as sparse:
+            sparse.truncate(17 * 1024 * 1024)
+
+    code, _, err = run_status(capsys, "--outputs", str(path))
+
+    assert code == 2
+    reason = "more than the 16777216 an outputs file can be" if kind == "oversized" else "not a regular file"
+    assert_one_line_reason(err, reason)
+
+
+def test_outputs_with_line_breaks_in_names_still_give_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"stack\none": {}, "stack\ntwo": {}}), encoding="utf-8")
+
+    code, _, err = run_status(capsys, "--outputs", str(path))
+
+    assert code == 2
+    assert_one_line_reason(err, "several stacks (stack one, stack two); choose one with --stack")
+
+
 # --- the shell wrapper -----------------------------------------------------------------
 
 
@@ -398,7 +677,8 @@ def test_wrapper_help_names_usage_and_exit_codes() -> None:
     result = _wrapper(["--help"], dict(os.environ))
     assert result.returncode == 0
     assert "Usage: check-hyperpod-status.sh <hyperpod-cluster-name> <region>" in result.stdout
-    assert "Exit codes: 0 healthy, 1 degraded or unhealthy, 2 cannot check." in result.stdout
+    assert "Exit codes: 0 healthy, 1 degraded or unhealthy, 2 cannot check," in result.stdout
+    assert "3 unknown: the Kubernetes API did not answer" in " ".join(result.stdout.split())
 
 
 def test_wrapper_without_arguments_exits_2_with_usage() -> None:

@@ -12,12 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import stat
 import subprocess
 import textwrap
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pytest
 import yaml
@@ -28,14 +31,21 @@ ON_CREATE = SCRIPTS / "on_create.sh"
 SETUP_CSI = SCRIPTS / "setup_s3_mountpoint_csi.sh"
 RIG = SCRIPTS / "install_rig_dependencies.sh"
 
-# The stand-ins: every one records itself; the case arms imitate the effects later steps read.
-STUB = r"""#!/usr/bin/env bash
+# Shared by the stand-ins: records the call, then fails it when "<name> <args>" matches one of
+# the globs in FAIL_COMMAND (one per line), with status FAIL_STATUS (default 1).
+RECORD_AND_MAYBE_FAIL = r"""
 name=$(basename "$0")
 printf '%s %s\n' "$name" "$*" >>"$STUB_DIR/calls.log"
-if [[ -n "${FAIL_COMMAND:-}" && "$name $*" == $FAIL_COMMAND ]]; then
-  echo "$name: simulated failure" >&2
-  exit 1
-fi
+while IFS= read -r pattern; do
+  if [[ -n "$pattern" && "$name $*" == $pattern ]]; then
+    echo "$name: simulated failure" >&2
+    exit "${FAIL_STATUS:-1}"
+  fi
+done <<<"${FAIL_COMMAND:-}"
+"""
+
+# The stand-ins: every one records itself; the case arms imitate the effects later steps read.
+STUB = "#!/usr/bin/env bash" + RECORD_AND_MAYBE_FAIL + r"""
 case "$name" in
   mount)
     if [[ "$1" == --bind ]]; then
@@ -50,6 +60,11 @@ case "$name" in
     if [[ "$1" == is-active ]]; then
       [[ " ${FAKE_ACTIVE_UNITS:-} " == *" ${*: -1} "* ]] || exit 3
     fi ;;
+  curl)
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do
+      if [[ "${args[i]}" == --output ]]; then printf 'rpm package\n' >"${args[i + 1]}"; fi
+    done ;;
   aws)
     exec "$STUB_DIR/fake_aws" "$@" ;;
   kubectl)
@@ -65,13 +80,29 @@ esac
 exit 0
 """
 
-HOST_COMMANDS = ["systemctl", "mount", "dnf", "yum", "sysctl", "modprobe", "sleep", "sync"]
+# A real command that fails on demand: recorded, failed when FAIL_COMMAND matches, else run
+# from the toolbox. For the ordinary tools (sed, grep, mv, jq) whose failures the scripts must
+# catch.
+PASS_THROUGH = "#!/usr/bin/env bash" + RECORD_AND_MAYBE_FAIL + r"""
+exec "$TOOLBOX/$name" "$@"
+"""
+
+# mktemp on a full file system: the temporary file is created, but as a link to /dev/full, so
+# every write to it fails with ENOSPC ("No space left on device"), as the kernel answers when
+# the disk is full. Folders (-d) are left alone.
+FULL_DISK_MKTEMP = r"""#!/usr/bin/env bash
+path=$("$TOOLBOX/mktemp" "$@") || exit
+if [[ -f "$path" ]]; then ln -sfn /dev/full "$path"; fi
+printf '%s\n' "$path"
+"""
+
+HOST_COMMANDS = ["systemctl", "mount", "dnf", "yum", "sysctl", "modprobe", "sleep", "sync", "curl"]
 
 # Kept off the scripts' PATH unless a test puts a stand-in there: a missing stand-in then fails
 # loudly instead of reaching the real host, the real cloud or the real cluster.
 NEVER_REAL = {
     *HOST_COMMANDS, "umount", "rpm", "sudo", "reboot", "shutdown", "mount-s3",
-    "aws", "kubectl", "helm", "yq", "eksctl",
+    "aws", "kubectl", "helm", "yq", "eksctl", "git", "wget",
 }  # fmt: skip
 
 BASH = shutil.which("bash") or "/bin/bash"
@@ -113,10 +144,14 @@ class Stubs:
         for command in commands:
             self.add(command)
 
-    def add(self, command: str) -> None:
+    def add(self, command: str, text: str = STUB) -> None:
         path = self.bin / command
-        path.write_text(STUB)
+        path.write_text(text)
         path.chmod(0o755)
+
+    def wrap(self, command: str) -> None:
+        """Put the real COMMAND behind a stand-in that FAIL_COMMAND can make fail."""
+        self.add(command, PASS_THROUGH)
 
     def remove(self, command: str) -> None:
         (self.bin / command).unlink()
@@ -128,6 +163,7 @@ class Stubs:
         env = {
             "PATH": f"{self.bin}:{self.toolbox}",
             "STUB_DIR": str(self.dir),
+            "TOOLBOX": str(self.toolbox),
             "HOME": str(self.dir),
             "LANG": "C.UTF-8",
         }
@@ -203,10 +239,11 @@ def snapshot(root: Path, skip: set[str]) -> dict[str, tuple]:
 
 @pytest.fixture
 def node(tmp_path: Path, toolbox: Path):
-    def _node(os_version: str, **extra: str):
-        root = tmp_path / "root"
+    def _node(os_version: str, name: str = "", **extra: str):
+        """A fake node; NAME tells apart several nodes in one test."""
+        root = tmp_path / f"{name}root"
         make_node(root, os_version)
-        stubs = Stubs(tmp_path / "stubs", HOST_COMMANDS, toolbox)
+        stubs = Stubs(tmp_path / f"{name}stubs", HOST_COMMANDS, toolbox)
         defaults = {"MOUNT_WAIT_SECONDS": "0", "FAILURE_LOG_FLUSH_SECONDS": "0"}
         env = stubs.env(NODE_ROOT=str(root), **{**defaults, **extra})
         return root, stubs, env
@@ -215,6 +252,7 @@ def node(tmp_path: Path, toolbox: Path):
 
 
 LOG = "var/log/provision/provisioning.log"
+MACHINE_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
 # ---------------------------------------------------------------------------- on_create.sh
@@ -291,14 +329,32 @@ def test_on_create_prefers_instance_store_nvme(node):
     assert not (root / "opt/sagemaker/kubelet").exists()
 
 
-def test_on_create_keeps_root_volume_when_no_secondary_volume_is_mounted(node):
-    root, stubs, env = node("2")
+@pytest.mark.parametrize("os_version", ["2", "2023"])
+def test_on_create_fails_the_node_when_no_secondary_volume_is_mounted(node, os_version):
+    root, stubs, env = node(os_version, MOUNT_WAIT_SECONDS="10")
+    (root / "proc/mounts").write_text("/dev/nvme0n1p1 / xfs rw 0 0\n")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 1
+    assert (
+        "ERROR: neither /opt/dlami/nvme nor /opt/sagemaker is mounted after 10s, so containerd and "
+        "kubelet would fill the root volume" in result.stdout
+    )
+    assert "set ALLOW_ROOT_VOLUME=true in node.env" in result.stdout
+    assert [call for call in stubs.calls() if call.startswith("sleep")] == ["sleep 5", "sleep 5", "sleep 0"]
+    assert (root / "var/lib/kubelet/kubeconfig").is_file()
+    assert not (root / "etc/sysctl.d").exists(), "no later step ran"
+
+
+def test_on_create_keeps_root_volume_when_allowed_and_no_secondary_volume_is_mounted(node):
+    root, stubs, env = node("2", ALLOW_ROOT_VOLUME="true")
     (root / "proc/mounts").write_text("/dev/nvme0n1p1 / xfs rw 0 0\n")
 
     result = run(ON_CREATE, env)
 
     assert result.returncode == 0, result.stderr
-    assert "containerd and kubelet stay on the root volume" in result.stdout
+    assert "containerd and kubelet stay on the root volume (ALLOW_ROOT_VOLUME=true)" in result.stdout
     assert (root / "var/lib/kubelet/kubeconfig").is_file()
     template = (root / "etc/eks/containerd/containerd-config.toml").read_text()
     assert template == AL2_CONTAINERD_TEMPLATE
@@ -342,7 +398,7 @@ def test_on_create_without_bucket_configures_no_s3_mount(node):
     ("os_version", "install_call"),
     [
         ("2023", "dnf install -y mount-s3"),
-        ("2", "yum install -y https://s3.amazonaws.com/mountpoint-s3-release/latest/"),
+        ("2", "yum install -y /"),
     ],
 )
 def test_on_create_with_bucket_installs_and_mounts_it_persistently(node, os_version, install_call):
@@ -353,6 +409,15 @@ def test_on_create_with_bucket_installs_and_mounts_it_persistently(node, os_vers
     assert result.returncode == 0, result.stderr + result.stdout
     calls = stubs.calls()
     assert any(call.startswith(install_call) for call in calls), calls
+    downloads = [call for call in calls if call.startswith("curl ")]
+    if os_version == "2":
+        # AL2's repositories have no Mountpoint: the release package, over HTTPS only, bounded.
+        (download,) = downloads
+        assert "--proto =https" in download and "--max-time 300" in download and "--fail" in download
+        assert download.endswith(f"/mountpoint-s3-release/latest/{MACHINE_ARCH}/mount-s3.rpm")
+        assert calls[calls.index(download) + 1].endswith("/mount-s3.rpm")
+    else:
+        assert downloads == [], "AL2023 installs from its own signed repository"
     unit = (root / "etc/systemd/system/mountpoint-s3.service").read_text()
     assert "ExecStart=/usr/bin/mount-s3 --allow-other training-data /data/s3" in unit
     assert "AssertPathIsDirectory=/data/s3" in unit
@@ -448,7 +513,7 @@ def test_on_create_failing_step_exits_non_zero_and_leaves_the_log(node):
     log = (root / LOG).read_text()
     assert "[start] on_create.sh" in log
     assert "mount: simulated failure" in log
-    assert "failed: mount --bind" in log
+    assert "ERROR: cannot bind-mount /opt/sagemaker/kubelet over /var/lib/kubelet (mount exited 1)" in log
     assert "[failed] on_create.sh exited with status 1" in log
     assert "[done]" not in log
     assert "[failed] on_create.sh" in result.stderr
@@ -487,6 +552,219 @@ def test_on_create_logs_to_stdout_and_file(node):
     assert "secondary volume: /opt/sagemaker" in (root / LOG).read_text()
 
 
+# ------------------------------------------------------------------ on_create.sh: failures
+#
+# Each fault breaks one thing a node can break on, through the stand-ins. The run must exit
+# non-zero with a line naming what failed, run no later step, and leave no half-written file:
+# the file being written keeps its old content and no temporary copy is left behind.
+
+# The file each OS's containerd step writes first.
+CONTAINERD_FILE = {
+    "2": "etc/eks/containerd/containerd-config.toml",
+    "2023": "etc/containerd/config.d/10-data-root.toml",
+}
+INSTALLER = {"2": "yum", "2023": "dnf"}
+RPM_URL = f"https://s3.amazonaws.com/mountpoint-s3-release/latest/{MACHINE_ARCH}/mount-s3.rpm"
+BUCKET = {"S3_BUCKET_NAME": "training-data"}
+# A folder where nobody, root included, can create a file: sysfs refuses it.
+READ_ONLY_FOLDER = Path("/sys/kernel")
+
+
+def _no_setup(root: Path, stubs: Stubs) -> None:
+    pass
+
+
+def _full_disk(root: Path, stubs: Stubs) -> None:
+    stubs.add("mktemp", FULL_DISK_MKTEMP)
+
+
+def _read_only_sysctl_folder(root: Path, stubs: Stubs) -> None:
+    if not READ_ONLY_FOLDER.is_dir():
+        pytest.skip(f"{READ_ONLY_FOLDER} is not there to stand for a read-only folder")
+    (root / "etc/sysctl.d").symlink_to(READ_ONLY_FOLDER)
+
+
+def _sed_printing_nothing(root: Path, stubs: Stubs) -> None:
+    stubs.add("sed")  # succeeds and prints nothing, as a sed that lost its output would
+
+
+def _config_without_imports(root: Path, stubs: Stubs) -> None:
+    (root / "etc/containerd/config.toml").write_text('version = 2\nroot = "/var/lib/containerd"\n')
+
+
+def _wrapping(*commands: str) -> Callable[[Path, Stubs], None]:
+    def setup(root: Path, stubs: Stubs) -> None:
+        for command in commands:
+            stubs.wrap(command)
+
+    return setup
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    os_versions: tuple[str, ...]
+    # A fragment of the line naming the failure; {root}, {containerd}, {installer} are filled in.
+    message: str
+    env: dict[str, str] = field(default_factory=dict)
+    setup: Callable[[Path, Stubs], None] = _no_setup
+    # The fault strikes while the containerd configuration is written: it must stay as it was.
+    containerd_untouched: bool = False
+    # Files that must still be where they were (a failed move keeps the originals).
+    still_there: tuple[str, ...] = ()
+
+
+BOTH = ("2", "2023")
+FAULTS = [
+    Fault("full disk", BOTH, "ERROR: cannot write {root}/{containerd}: writing its new content failed (disk full?); "
+          "the old file is unchanged", setup=_full_disk, containerd_untouched=True),
+    Fault("read-only folder", BOTH, "ERROR: cannot create a temporary file in {root}/etc/sysctl.d to write "
+          "{root}/etc/sysctl.d/90-ml-training.conf", setup=_read_only_sysctl_folder),
+    Fault("failing rename", BOTH, "ERROR: cannot replace {root}/{containerd} with its new content (rename failed)",
+          env={"FAIL_COMMAND": "mv -f -- *"}, setup=_wrapping("mv"), containerd_untouched=True),
+    Fault("failing sed", ("2",), "ERROR: cannot set the containerd data root in {root}/{containerd}: sed exited 4; "
+          "the file is unchanged", env={"FAIL_COMMAND": "sed *", "FAIL_STATUS": "4"}, setup=_wrapping("sed"),
+          containerd_untouched=True),
+    Fault("sed printing nothing", ("2",), "ERROR: cannot set the containerd data root in {root}/{containerd}: "
+          "sed returned 1 lines for 9; the file is unchanged", setup=_sed_printing_nothing, containerd_untouched=True),
+    Fault("failing grep", ("2023",), "ERROR: cannot read /etc/containerd/config.toml (grep exited 2)",
+          env={"FAIL_COMMAND": "grep *", "FAIL_STATUS": "2"}, setup=_wrapping("grep"), containerd_untouched=True),
+    Fault("config ignoring the drop-in", ("2023",), "ERROR: /etc/containerd/config.toml does not import config.d: "
+          "containerd would ignore /etc/containerd/config.d/10-data-root.toml and keep its data on the root volume",
+          setup=_config_without_imports, containerd_untouched=True),
+    Fault("volume full while seeding", BOTH, "ERROR: cannot copy /var/lib/containerd to "
+          "/opt/sagemaker/containerd/data-root (cp failed; volume full?)",
+          env={"FAIL_COMMAND": "cp -a -- */var/lib/containerd/. *"}, setup=_wrapping("cp"), containerd_untouched=True),
+    Fault("volume full while moving kubelet", BOTH, "ERROR: cannot copy /var/lib/kubelet to /opt/sagemaker/kubelet "
+          "(cp exited 1; volume full?)", env={"FAIL_COMMAND": "cp -a -- */var/lib/kubelet/. *"}, setup=_wrapping("cp"),
+          still_there=("var/lib/kubelet/kubeconfig", "var/lib/kubelet/pki/kubelet.crt")),
+    Fault("systemd cannot be asked", BOTH, "ERROR: cannot ask systemd whether containerd is running "
+          "(systemctl is-active exited 1)", env={"FAIL_COMMAND": "systemctl is-active *"}),
+    Fault("containerd restart", BOTH, "ERROR: cannot restart containerd (systemctl restart exited 1): "
+          "it still runs with its old configuration",
+          env={"FAKE_ACTIVE_UNITS": "containerd", "FAIL_COMMAND": "systemctl restart containerd"}),
+    Fault("kubelet stop", BOTH, "ERROR: cannot stop kubelet to move /var/lib/kubelet (systemctl stop exited 1)",
+          env={"FAKE_ACTIVE_UNITS": "kubelet", "FAIL_COMMAND": "systemctl stop kubelet"}),
+    Fault("package install", BOTH, f"ERROR: cannot install Mountpoint for Amazon S3 from {RPM_URL} "
+          "({installer} install exited 1)", env={**BUCKET, "FAIL_COMMAND": "dnf install *\nyum install *"}),
+    Fault("download", BOTH, f"ERROR: cannot download Mountpoint for Amazon S3 from {RPM_URL} (curl exited 22)",
+          env={**BUCKET, "FAIL_COMMAND": "dnf install -y mount-s3\ncurl *", "FAIL_STATUS": "22"}),
+    Fault("mount unit enable", BOTH, "ERROR: cannot enable mountpoint-s3.service: the bucket would not be mounted "
+          "at boot (systemctl enable exited 1)", env={**BUCKET, "FAIL_COMMAND": "systemctl enable *"}),
+    Fault("mount unit start", BOTH, "ERROR: cannot start mountpoint-s3.service: s3://training-data is not mounted "
+          "at /mnt/s3", env={**BUCKET, "FAIL_COMMAND": "systemctl restart mountpoint-s3.service"}),
+    Fault("kernel settings", BOTH, "ERROR: cannot apply the kernel settings in /etc/sysctl.d/90-ml-training.conf "
+          "(sysctl exited 255)", env={"FAIL_COMMAND": "sysctl *", "FAIL_STATUS": "255"}),
+]  # fmt: skip
+FAULT_CASES = [pytest.param(v, f, id=f"{f.name}-al{v}") for f in FAULTS for v in f.os_versions]
+
+
+def leftover_temporary_files(root: Path) -> list[str]:
+    """write_if_changed's temporary copies (.<name>.XXXXXX), and unfinished seed copies."""
+    found = []
+    for folder, dirs, files in os.walk(root):  # does not follow links (the read-only folder)
+        for name in files + dirs:
+            if re.fullmatch(r"\..+\.[A-Za-z0-9]{6}", name) or name.endswith(".partial"):
+                found.append(os.path.join(folder, name))
+    return found
+
+
+@pytest.mark.parametrize(("os_version", "fault"), FAULT_CASES)
+def test_on_create_fault_fails_the_node_and_names_what_failed(node, os_version, fault):
+    root, stubs, env = node(os_version, **fault.env)
+    fault.setup(root, stubs)
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode != 0, result.stdout
+    expected = fault.message.format(root=root, containerd=CONTAINERD_FILE[os_version], installer=INSTALLER[os_version])
+    log = (root / LOG).read_text()
+    assert [line for line in log.splitlines() if expected in line], log
+    assert expected in result.stdout, "the failure reaches stdout (HyperPod's log) as well as the log file"
+    assert re.search(r"\[failed\] on_create\.sh exited with status [1-9]", result.stderr)
+    assert "[done]" not in log
+    assert not (root / "etc/security/limits.d/90-ml-training.conf").exists(), "a later step ran"
+    assert leftover_temporary_files(root) == []
+    assert [path for path in fault.still_there if not (root / path).is_file()] == []
+    if fault.containerd_untouched:
+        if os_version == "2":
+            assert (root / CONTAINERD_FILE["2"]).read_text() == AL2_CONTAINERD_TEMPLATE
+        else:
+            assert not (root / CONTAINERD_FILE["2023"]).exists()
+
+
+# A failed run, the fault gone, a second run: the node must end as a clean run leaves it, and the
+# follow-up the first run owed (restart, enable, apply) must happen although the file it belongs
+# to is already up to date.
+RECOVERIES = {
+    "full disk": None,
+    "volume full while seeding": None,
+    "volume full while moving kubelet": "mount --bind",
+    "containerd restart": "systemctl restart containerd",
+    "mount unit enable": "systemctl enable mountpoint-s3.service",
+    "mount unit start": "systemctl restart mountpoint-s3.service",
+    "kernel settings": "sysctl -e -p {root}/etc/sysctl.d/90-ml-training.conf",
+    "download": "{installer} install -y ",
+}
+
+
+@pytest.fixture(scope="module")
+def clean_runs() -> dict[tuple, dict]:
+    """Snapshots of clean runs by (OS, settings), shared by the cases that end alike."""
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("os_version", "fault"), [case for case in FAULT_CASES if case.values[1].name in RECOVERIES]
+)
+def test_on_create_rerun_after_a_fault_finishes_the_job(node, os_version, fault, clean_runs):
+    root, stubs, env = node(os_version, **fault.env)
+    fault.setup(root, stubs)
+    assert run(ON_CREATE, env).returncode != 0
+    for stand_in in ("mktemp",):
+        if (stubs.bin / stand_in).exists():
+            stubs.remove(stand_in)
+    healed = {k: v for k, v in env.items() if k not in {"FAIL_COMMAND", "FAIL_STATUS"}}
+    calls_before = len(stubs.calls())
+
+    rerun = run(ON_CREATE, healed)
+
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    follow_up = RECOVERIES[fault.name]
+    if follow_up:
+        expected = follow_up.format(root=root, installer=INSTALLER[os_version])
+        assert any(call.startswith(expected) for call in stubs.calls()[calls_before:])
+    settings = {k: v for k, v in healed.items() if k in fault.env}
+    key = (os_version, tuple(sorted(settings.items())))
+    if key not in clean_runs:
+        clean_root, _, clean_env = node(os_version, name="clean-", **settings)
+        assert run(ON_CREATE, clean_env).returncode == 0
+        clean_runs[key] = snapshot(clean_root, skip={LOG})
+    assert snapshot(root, skip={LOG}) == clean_runs[key]
+
+
+@pytest.mark.parametrize("os_version", BOTH)
+def test_on_create_fails_when_its_log_cannot_be_written(node, os_version):
+    # /dev/full: every write fails with ENOSPC, as on a full root volume.
+    root, stubs, env = node(os_version, LOG_FILE="/dev/full")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 1
+    assert "ERROR: cannot write the log /dev/full (tee exited 1); is the root volume full?" in result.stderr
+    assert "[failed] on_create.sh exited with status 1; log: /dev/full" in result.stderr
+
+
+def test_on_create_refuses_a_mount_path_a_systemd_unit_would_misread(node):
+    root, stubs, env = node("2023", S3_BUCKET_NAME="training-data", S3_MOUNT_PATH="/mnt/data%i")
+
+    result = run(ON_CREATE, env)
+
+    assert result.returncode == 1
+    assert "S3_MOUNT_PATH '/mnt/data%i' must be an absolute path of letters, digits" in result.stdout
+    assert stubs.calls() == ["sync ", "sleep 0"], "refused before anything on the node changed"
+
+
 # ----------------------------------------------------------------- setup_s3_mountpoint_csi.sh
 
 ACCOUNT = "111122223333"
@@ -497,7 +775,7 @@ OIDC = "oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE0123456789"
 # as <subcommand>.json for the tests to read.
 FAKE_AWS = rf"""#!/usr/bin/env bash
 exists() {{ [[ " ${{FAKE_AWS_EXISTING:-}} " == *" $1 "* ]]; }}
-not_found() {{ echo "An error occurred (NoSuchEntity): not found" >&2; exit 254; }}
+not_found() {{ echo "An error occurred (${{1:-NoSuchEntity}}): not found" >&2; exit 254; }}
 for arg in "$@"; do
   if [[ "$arg" == file://* ]]; then cp "${{arg#file://}}" "$STUB_DIR/$2.json"; fi
 done
@@ -507,7 +785,7 @@ case "$1 $2" in
   "iam get-open-id-connect-provider") [[ -z "${{FAKE_OIDC_MISSING:-}}" ]] || not_found ;;
   "iam get-policy") exists policy || not_found ;;
   "iam get-role") exists role || not_found ;;
-  "eks describe-addon") exists addon || not_found ;;
+  "eks describe-addon") exists addon || not_found ResourceNotFoundException ;;
   "eks update-kubeconfig")
     while [[ $# -gt 0 ]]; do
       if [[ "$1" == --kubeconfig ]]; then echo "apiVersion: v1" >"$2"; fi
@@ -707,6 +985,41 @@ def test_csi_refuses_a_role_name_iam_would_reject(operator):
 
     assert result.returncode == 1
     assert "longer than 64 characters; set S3_CSI_ROLE_NAME" in result.stderr
+
+
+def test_csi_lookup_error_is_not_taken_for_absence(operator):
+    # Access denied or throttled is not "no such policy": creating it would be the wrong answer.
+    stubs, env, _ = operator
+
+    result = run(SETUP_CSI, env(FAIL_COMMAND="aws iam get-policy *", FAIL_STATUS="254"))
+
+    assert result.returncode == 1
+    assert (
+        "ERROR: cannot look up IAM policy ml-platform-s3-csi-train-data (aws exited 254): aws: simulated failure"
+        in result.stderr
+    )
+    assert not any(call.startswith(("aws iam create", "kubectl")) for call in stubs.calls())
+
+
+@pytest.mark.parametrize(
+    ("failing", "message"),
+    [
+        ("aws iam create-role *", "cannot create IAM role ml-platform-s3-csi-driver (aws exited 1)"),
+        ("aws iam attach-role-policy *", "cannot attach IAM policy ml-platform-s3-csi-train-data to role"),
+        ("aws eks create-addon *", "cannot create EKS add-on aws-mountpoint-s3-csi-driver (aws exited 1)"),
+        ("aws eks wait addon-active *", "EKS add-on aws-mountpoint-s3-csi-driver did not become active"),
+        ("kubectl * apply *", "kubectl apply of the PersistentVolume and PersistentVolumeClaim s3-pvc failed"),
+    ],
+)
+def test_csi_failing_step_stops_the_script_and_is_named(operator, failing, message):
+    stubs, env, scratch = operator
+
+    result = run(SETUP_CSI, env(FAIL_COMMAND=failing))
+
+    assert result.returncode == 1
+    assert f"ERROR: {message}" in result.stderr
+    assert "done:" not in result.stdout
+    assert list(scratch.iterdir()) == [], "the temporary folder is removed on failure too"
 
 
 # ------------------------------------------------------------------ install_rig_dependencies.sh
@@ -972,6 +1285,41 @@ def test_rig_refuses_a_vpc_cni_without_imds_only_mode(rig_cluster):
     assert not any(word in call for call in stubs.calls() for word in (" apply ", " replace "))
 
 
+@pytest.mark.parametrize(
+    ("failing", "message"),
+    [
+        ("kubectl * apply *", "kubectl apply of rig-aws-node failed (exit 1)"),
+        ("kubectl * replace *", "kubectl replace of daemonset kube-system/aws-node failed (exit 1)"),
+        ("jq * --arg region eu-north-1 *", "cannot adapt rig-aws-node: jq exited 5"),
+    ],
+)
+def test_rig_failing_step_stops_the_script_and_is_named(rig_cluster, failing, message):
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    stubs.wrap("jq")
+
+    result = run(RIG, {**env, "FAIL_COMMAND": failing, "FAIL_STATUS": "5" if failing.startswith("jq") else "1"})
+
+    assert result.returncode != 0
+    assert f"ERROR: {message}" in result.stderr
+    assert "done:" not in result.stdout
+    assert list(scratch.iterdir()) == []
+
+
+def test_rig_jq_failing_in_the_comparison_is_not_read_as_already_adapted(rig_cluster):
+    # Before, the two normalisations sat inside one [[ a == b ]]: two failures compared equal.
+    stubs, env, scratch, load, stored = rig_cluster
+    load(cluster_objects())
+    assert run(RIG, env).returncode == 0
+    stubs.wrap("jq")
+
+    result = run(RIG, {**env, "FAIL_COMMAND": "jq -S .", "FAIL_STATUS": "2"})
+
+    assert result.returncode == 1
+    assert "ERROR: cannot read daemonset kube-system/aws-node as JSON (jq exited 2)" in result.stderr
+    assert "already adapted" not in result.stdout
+
+
 def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
     stubs, env, scratch, load, stored = rig_cluster
     objects = cluster_objects()
@@ -1018,6 +1366,14 @@ def test_every_script_refuses_unknown_arguments(script, toolbox):
     assert "unknown argument '--bogus'" in result.stderr
 
 
+# shellcheck's optional checks are on too, for what a plain run misses: SC2310/SC2311 (`set -e`
+# suspended inside a function called from a condition or a command substitution), SC2312 (a
+# status masked by a command substitution used as an argument), SC2154 with uppercase names
+# (an environment input never assigned). Only require-variable-braces (SC2250) is left out: it
+# is about style and catches no failure.
+SHELLCHECK_OPTIONS = ["--external-sources", "--enable=all", "--exclude=SC2250"]
+
+
 def test_shellcheck_passes_on_every_shell_script():
     shellcheck = shutil.which("shellcheck")
     if shellcheck is None:
@@ -1029,10 +1385,67 @@ def test_shellcheck_passes_on_every_shell_script():
     assert set(ALL_LIFECYCLE_SCRIPTS) <= set(scripts)
 
     result = subprocess.run(
-        [shellcheck, "--external-sources", *map(str, scripts)],
+        [shellcheck, *SHELLCHECK_OPTIONS, *map(str, scripts)],
         capture_output=True,
         text=True,
         timeout=120,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_shellcheck_exception_says_why():
+    # A silenced check must carry its reason on the same line ("disable=SCxxxx  # why").
+    unexplained = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in repo_shell_scripts()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"#\s*shellcheck\s+disable=", line) and not re.search(r"disable=[A-Z0-9,]+\s+#\s*\S", line)
+    ]
+    assert unexplained == []
+
+
+# ------------------------------------------------------------------ scripts/fetch-hyperpod-chart.sh
+
+FETCH_CHART = REPO / "scripts" / "fetch-hyperpod-chart.sh"
+
+
+def test_fetch_chart_help_works_without_git_or_helm(toolbox):
+    assert not (toolbox / "git").exists() and not (toolbox / "helm").exists()
+
+    result = run(FETCH_CHART, {"PATH": str(toolbox)}, "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: scripts/fetch-hyperpod-chart.sh [--help]")
+    assert "Needs git and helm 3" in result.stdout
+    assert result.stderr == ""
+
+
+def test_fetch_chart_names_the_missing_tools_only_when_fetching(tmp_path, toolbox):
+    # A copy in a scratch repository: the real one's .cache/ must not be touched.
+    scripts = tmp_path / "repo" / "scripts"
+    scripts.mkdir(parents=True)
+    shutil.copy(FETCH_CHART, scripts)
+
+    result = run(scripts / FETCH_CHART.name, {"PATH": str(toolbox)})
+
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "error: git helm required to fetch the chart; install them (helm 3: https://helm.sh/docs/intro/install/)"
+    )
+    assert not (tmp_path / "repo" / ".cache").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "status", "message"),
+    [
+        (["--bogus"], {}, 2, "error: unknown argument '--bogus'"),
+        ([], {"HYPERPOD_CLI_COMMIT": "main"}, 1,
+         "error: HYPERPOD_CLI_COMMIT 'main' is not a full 40-character commit id"),
+    ],
+)
+def test_fetch_chart_refuses_bad_input_before_anything_else(toolbox, args, env, status, message):
+    result = run(FETCH_CHART, {"PATH": str(toolbox), **env}, *args)
+
+    assert result.returncode == status
+    assert result.stderr.strip().endswith(message)

@@ -13,15 +13,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import TokenRetrievalError
 from botocore.stub import Stubber
 
 from modules.config import PlatformConfig, parse_config
-from scripts import preflight
+from scripts import aws_session, preflight
 from scripts.preflight import (
     Clients,
     Verdict,
@@ -32,7 +34,19 @@ from scripts.preflight import (
     check_kubernetes_support,
     run_preflight,
 )
-from tests.local_endpoints import REGION, aws_client, aws_env, isolate_aws_environment, moto_endpoint  # noqa: F401
+from tests.local_endpoints import (  # noqa: F401 - fixtures
+    REGION,
+    ErrorPage,
+    SilentServer,
+    aws_client,
+    aws_env,
+    error_page_endpoint,
+    html_error_page,
+    isolate_aws_environment,
+    moto_endpoint,
+    point_aws_at,
+    silent_endpoint,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TODAY = _dt.date(2026, 1, 15)  # 1.33 in standard support, 1.31 in extended
@@ -270,10 +284,126 @@ def test_main_fails_and_reports_refused_calls(aws_env: str, capsys: pytest.Captu
         )
     report = json.loads(capsys.readouterr().out)
 
+    # Two checks failed and one could not run: the failures decide the exit code.
     assert code == 1
-    assert report["failed"] == 3
-    failures = [r["message"] for r in report["results"] if r["verdict"] == "fail"]
-    assert failures[0] == "could not check (ListServiceQuotas refused: AccessDeniedException: not authorized)"
+    assert (report["result"], report["exit_code"], report["error"]) == ("failed", 1, None)
+    assert (report["failed"], report["unknown"]) == (2, 1)
+    unknown = [r["message"] for r in report["results"] if r["verdict"] == "unknown"]
+    assert unknown == ["could not check (AWS refused ListServiceQuotas: AccessDeniedException: not authorized)"]
+
+
+def test_refused_call_and_no_failure_cannot_check(aws_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Before, a check AWS refused was a [FAIL] and preflight exited 1: the account was never
+    # looked at, so 2 (cannot check) is the honest answer.
+    quotas, eks = offline_client("service-quotas"), offline_client("eks")
+    with Stubber(quotas) as quota_stub, Stubber(eks) as eks_stub:
+        quota_stub.add_client_error("list_service_quotas", "AccessDeniedException", "not authorized")
+        quota_stub.add_response("get_service_quota", ec2_quota("L-7212CCBC", 384))
+        training = addon_versions("amazon-sagemaker-hyperpod-training-operator", "1.33", "v1")
+        eks_stub.add_response("describe_addon_versions", training)
+        code = preflight.main(
+            [], clients_for=lambda region: Clients(aws_client("ec2", aws_env, region), eks, quotas), today=TODAY
+        )
+    out = capsys.readouterr().out
+
+    assert code == 2
+    assert (
+        "[UNKNOWN] HyperPod SageMaker quotas: could not check (AWS refused ListServiceQuotas: AccessDeniedException: "
+        "not authorized)" in out.splitlines()
+    )
+    assert out.splitlines()[-1] == "5 checks: 0 failed, 0 warnings, 1 could not be checked"
+
+
+class _ExpiredSsoQuotas:
+    """A Service Quotas client whose SSO token expired: botocore raises before any request."""
+
+    def get_paginator(self, name: str) -> Any:
+        raise TokenRetrievalError(provider="sso", error_msg="Token has expired and refresh failed")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+@pytest.mark.parametrize(
+    ("quotas_for", "reason"),
+    [
+        ("expired-token", "AWS rejected the credentials: ListServiceQuotas: ExpiredTokenException: "
+                          "The security token included in the request is expired"),
+        ("expired-sso", "AWS credentials: Error when retrieving token from sso: Token has expired and refresh failed"),
+    ],
+)
+def test_credentials_that_do_not_work_stop_the_run(
+    aws_env: str, capsys: pytest.CaptureFixture[str], quotas_for: str, reason: str, as_json: bool
+) -> None:
+    # Every later call would be refused the same way: one "cannot check", not five failures.
+    quotas = offline_client("service-quotas")
+    with Stubber(quotas) as stub:
+        stub.add_client_error(
+            "list_service_quotas", "ExpiredTokenException", "The security token included in the request is expired"
+        )
+        client = quotas if quotas_for == "expired-token" else _ExpiredSsoQuotas()
+        code = preflight.main(
+            ["--json"] if as_json else [], today=TODAY,
+            clients_for=lambda region: Clients(aws_client("ec2", aws_env, region), offline_client("eks"), client),
+        )
+    captured = capsys.readouterr()
+
+    assert code == 2
+    assert captured.err == f"cannot run: {reason}\n"
+    if as_json:
+        report = json.loads(captured.out)
+        assert (report["result"], report["exit_code"], report["error"]) == ("cannot-check", 2, reason)
+        assert report["results"] == [] and report["region"] == "us-west-2"
+    else:
+        assert captured.out == ""
+
+
+def test_silent_aws_cannot_check_in_bounded_time(
+    silent_endpoint: SilentServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # Endpoints that accept and never answer: every AWS check is [UNKNOWN] after its bounded
+    # wait (shortened here; tests/test_hyperpod_status.py holds the real values to ~15 s).
+    point_aws_at(monkeypatch, tmp_path, silent_endpoint.url)
+    monkeypatch.delenv("HYPERPOD_EKS_CONFIG", raising=False)
+    monkeypatch.setattr(aws_session, "READ_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(aws_session, "TOTAL_MAX_ATTEMPTS", 1)
+    started = time.monotonic()
+
+    code = preflight.main(["--json"], today=TODAY)
+
+    elapsed = time.monotonic() - started
+    report = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert (report["result"], report["failed"], report["unknown"]) == ("cannot-check", 0, 4)
+    unknown = [r for r in report["results"] if r["verdict"] == "unknown"]
+    assert [r["check"] for r in unknown] == [
+        "HyperPod SageMaker quotas", "GPU pool EC2 quotas", "availability zones", "HyperPod add-ons",
+    ]
+    did_not_answer = "could not check (AWS did not answer: Read timeout on endpoint URL"
+    assert all(r["message"].startswith(did_not_answer) for r in unknown)
+    assert silent_endpoint.accepted == 4
+    assert elapsed < 4 * 0.3 + 2, elapsed
+
+
+def test_aws_error_page_is_one_line_per_check(
+    error_page_endpoint: ErrorPage, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    error_page_endpoint.body = html_error_page("403 Forbidden")
+    point_aws_at(monkeypatch, tmp_path, error_page_endpoint.url)
+    monkeypatch.delenv("HYPERPOD_EKS_CONFIG", raising=False)
+
+    code = preflight.main([], today=TODAY)
+
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert code == 2, captured.err
+    assert (
+        "[UNKNOWN] HyperPod SageMaker quotas: could not check (AWS refused ListServiceQuotas: 403: 403 Forbidden)"
+        in lines
+    )
+    # EC2 answers in XML, and botocore cannot parse the page at all.
+    assert "[UNKNOWN] availability zones: could not check (AWS's reply could not be read: 403 Forbidden)" in lines
+    assert not any("<" in line for line in lines)
 
 
 def test_invalid_configuration_cannot_run(
@@ -291,20 +421,73 @@ def test_invalid_configuration_cannot_run(
     assert len(err.strip().splitlines()) == 1
 
 
-def test_script_without_credentials_exits_2_in_one_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _invalid_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    bad = tmp_path / "platform.yaml"
+    bad.write_text("kubernetes_version: 1.33\n", encoding="utf-8")
+    monkeypatch.setenv("HYPERPOD_EKS_CONFIG", str(bad))
+    return ["--json"]
+
+
+def _usage_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    return ["--json", "--bogus"]
+
+
+def _unexpected_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    monkeypatch.delenv("HYPERPOD_EKS_CONFIG", raising=False)
+    return ["--json"]
+
+
+def _explode(region: str) -> Clients:
+    raise RuntimeError("boom\nsecond line")
+
+
+@pytest.mark.parametrize(
+    ("arrange", "error"),
+    [
+        (_invalid_configuration, "invalid configuration: kubernetes_version: must be a quoted string"),
+        (_usage_error, "usage: unrecognized arguments: --bogus"),
+        (_unexpected_error, "unexpected RuntimeError: boom second line"),
+    ],
+    ids=["invalid-configuration", "usage", "unexpected"],
+)
+def test_json_document_on_stdout_whenever_it_cannot_check(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str], arrange: Any, error: str
+) -> None:
+    argv = arrange(monkeypatch, tmp_path)
+
+    code = preflight.main(argv, clients_for=_explode, today=TODAY)
+    captured = capsys.readouterr()
+
+    assert code == 2
+    report = json.loads(captured.out)
+    assert (report["result"], report["exit_code"], report["results"]) == ("cannot-check", 2, [])
+    assert report["error"].startswith(error)
+    assert captured.err.strip().splitlines()[-1] == f"cannot run: {report['error']}"
+    if arrange is _invalid_configuration:
+        assert report["problems"][0].startswith("kubernetes_version: must be a quoted string")
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_script_without_credentials_exits_2_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, as_json: bool
+) -> None:
     isolate_aws_environment(monkeypatch, tmp_path)
     monkeypatch.delenv("HYPERPOD_EKS_CONFIG", raising=False)
 
     result = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / "preflight.py")],
+        [sys.executable, str(REPO / "scripts" / "preflight.py"), *(["--json"] if as_json else [])],
         env=dict(os.environ), cwd=tmp_path, capture_output=True, text=True, timeout=SUBPROCESS_TIMEOUT, check=False,
     )
 
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "cannot run: no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)"
-    )
-    assert result.stdout == ""
+    reason = "no AWS credentials found (set AWS_PROFILE, or run `aws configure` or `aws sso login`)"
+    assert result.stderr.strip() == f"cannot run: {reason}"
+    if as_json:
+        report = json.loads(result.stdout)
+        assert (report["result"], report["exit_code"], report["error"]) == ("cannot-check", 2, reason)
+        assert report["region"] == "us-west-2"
+    else:
+        assert result.stdout == ""
 
 
 def test_run_preflight_covers_every_check_in_order(aws_env: str) -> None:
