@@ -31,11 +31,7 @@ from modules.core.aws_context import AwsContext  # noqa: E402
 from modules.core.module import LocalModule  # noqa: E402
 from modules.core.refs import splat, variable_reference  # noqa: E402
 from modules.core.stack import ReadableStack  # noqa: E402
-from modules.core.terraform_settings import (  # noqa: E402
-    PROJECT_ROOT_FROM_STACK,
-    configure_backend,
-    pin_terraform_and_providers,
-)
+from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers  # noqa: E402
 from modules.core.variables import setting_variable  # noqa: E402
 from modules.eks import ClusterAccess, Eks, EksProps  # noqa: E402
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps  # noqa: E402
@@ -148,7 +144,6 @@ class PlatformStack(ReadableStack):
                 "vpc_id": network.vpc.id,
                 "private_subnet_ids": network.private_subnet_ids,
                 "private_subnet_zones": splat(network.private_subnets, "availability_zone"),
-                "chart_path": f"{PROJECT_ROOT_FROM_STACK}/{hyperpod.CHART_CHECKOUT}",
                 "cluster_ready": cluster_ready,
                 "load_balancer_controller_ready": [load_balancer_controller.release.id],
                 **{field: f"${{var.{name}}}" for name, field in HYPERPOD_SETTINGS.items()},

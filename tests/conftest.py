@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
+import yaml
+
 from cli import runtime
 from modules.config import PlatformConfig, parse_config
+from tests.stacks import REPO, STACK_AT, Deployed, Synthesized
 
 if TYPE_CHECKING:
     from tests.processes import BackgroundRun
@@ -25,55 +28,113 @@ def pytest_configure(config: pytest.Config) -> None:
     runtime.prepare()
 
 
-@pytest.fixture(scope="session")
-def synth(raw_synth: Synth) -> Synth:
-    """What Terraform plans for a configuration (a dict as the YAML would give) with the
-    variables at their defaults (tests/planned.py)."""
-    from tests.planned import planned
-
-    cache: dict[str, dict[str, Any]] = {}
-
-    def _synth(overrides: dict[str, Any]) -> dict[str, Any]:
-        key = json.dumps(overrides, sort_keys=True)
-        if key not in cache:
-            cache[key] = planned(raw_synth(overrides))
-        return cache[key]
-
-    return _synth
+def overrides_key(overrides: dict[str, Any]) -> str:
+    return json.dumps(overrides, sort_keys=True)
 
 
 @pytest.fixture(scope="session")
-def raw_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Synthesize the stack for a configuration (a dict as the YAML would give), cached:
-    the document as written, variables and counts unevaluated."""
-    from cdktf import Testing
-
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]], Synthesized]:
+    """Synthesize a configuration (a dict as the YAML would give) the way main.py does,
+    into a folder of the session; cached per configuration."""
+    from cli.synth import synth_atomically
     from main import build
 
-    outdir = tmp_path_factory.mktemp("cdktf")
-    cache: dict[str, dict[str, Any]] = {}
+    cache: dict[str, Synthesized] = {}
 
-    def _synth(overrides: dict[str, Any]) -> dict[str, Any]:
-        key = json.dumps(overrides, sort_keys=True)
+    def _synth(overrides: dict[str, Any]) -> Synthesized:
+        key = overrides_key(overrides)
         if key not in cache:
             config: PlatformConfig = parse_config(overrides)
-            app = Testing.app(outdir=str(outdir))
-            cache[key] = json.loads(Testing.synth(build(app, config)))
+            outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
+            stack = synth_atomically(build, config, outdir)
+            cache[key] = Synthesized.read(outdir / "stacks" / stack.node.id)
         return cache[key]
 
     return _synth
 
 
 @pytest.fixture(scope="session")
-def stack(synth: Synth) -> dict[str, Any]:
-    """The default configuration as Terraform plans it with the variables' defaults."""
+def stack(synth) -> Synthesized:
+    """The default configuration as synthesized."""
     return synth({})
 
 
 @pytest.fixture(scope="session")
-def raw_stack(raw_synth: Synth) -> dict[str, Any]:
-    """The synthesized default configuration as written."""
-    return raw_synth({})
+def everything_on() -> dict[str, Any]:
+    """examples/configs/everything-on.yaml: every optional capability on."""
+    return yaml.safe_load((REPO / "examples" / "configs" / "everything-on.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def workspace(synth):
+    """A Workspace (the real terraform with the offline stand-in providers) on a copy of
+    a synthesized configuration; one per (configuration, zones), closed at session end."""
+    from tooling.offline import Workspace, terraform_binary
+
+    if terraform_binary() is None:
+        pytest.skip("terraform is not on PATH: the offline plan needs it")
+    opened: dict[tuple[str, int, str], Workspace] = {}
+
+    def _workspace(overrides: dict[str, Any], zones: int = 3, purpose: str = "apply") -> Workspace:
+        """``purpose``: "apply" (its state holds what was applied) or "plan" (never applied)."""
+        key = (overrides_key(overrides), zones, purpose)
+        if key not in opened:
+            synthesized = synth(overrides)
+            at = f"{STACK_AT}/{synthesized.folder.name}"
+            opened[key] = Workspace(synthesized.folder, zones=zones, root=REPO, at=at).__enter__()
+        return opened[key]
+
+    yield _workspace
+    for ws in opened.values():
+        ws.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def deploy(workspace) -> Callable[..., Deployed]:
+    """Apply a configuration with the stand-ins and read the state: what Terraform itself
+    computes for every attribute (fake ids and ARNs of account 123456789012). Cached."""
+    cache: dict[tuple[str, int], Deployed] = {}
+
+    def _deploy(overrides: dict[str, Any], zones: int = 3) -> Deployed:
+        key = (overrides_key(overrides), zones)
+        if key not in cache:
+            ws = workspace(overrides, zones)
+            ws.apply(ws.plan())
+            cache[key] = Deployed(ws.resources(), ws.outputs())
+        return cache[key]
+
+    return _deploy
+
+
+@pytest.fixture(scope="session")
+def deployed(deploy) -> Deployed:
+    """The default configuration, applied with the stand-ins."""
+    return deploy({})
+
+
+@pytest.fixture(scope="session")
+def planned(plan) -> Callable[..., Deployed]:
+    """What a saved plan says it will deploy, as a Deployed view (unknown values left out)."""
+
+    def _planned(overrides: dict[str, Any], tfvars: dict[str, Any] | None = None, zones: int = 3) -> Deployed:
+        return Deployed.from_plan(plan(overrides, tfvars, zones))
+
+    return _planned
+
+
+@pytest.fixture(scope="session")
+def plan(workspace):
+    """A saved plan of a configuration with tfvars values (``vars``), cached; for plans on
+    a fresh state (nothing applied in the workspace before)."""
+    cache: dict[tuple[str, str, int], Any] = {}
+
+    def _plan(overrides: dict[str, Any], tfvars: dict[str, Any] | None = None, zones: int = 3):
+        key = (overrides_key(overrides), overrides_key(tfvars or {}), zones)
+        if key not in cache:
+            cache[key] = workspace(overrides, zones, "plan").plan(vars=tfvars or None)
+        return cache[key]
+
+    return _plan
 
 
 @pytest.fixture(scope="session")

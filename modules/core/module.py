@@ -78,14 +78,25 @@ class ModuleStack(ReadableStack):
 
 
 @dataclass(frozen=True)
+class ModuleFile:
+    """A folder of the project the module reads at apply time, copied into the module at
+    ``target`` (named from ``${path.module}``). An ``optional`` one is copied when it
+    exists (a chart fetched separately); the module says what to do when it is not."""
+
+    source: Path
+    """Relative to the project root."""
+    target: Path
+    optional: bool = False
+
+
+@dataclass(frozen=True)
 class ModuleSource:
     """A module synthesized from constructs: its folder name, the stack that builds it
-    from the configuration, and the project files it reads at apply time (copied into it
-    and named from ``${path.module}``)."""
+    from the configuration, and the project files it reads at apply time."""
 
     name: str
     build: Callable[[App, "PlatformConfig"], ModuleStack]
-    files: tuple[Path, ...] = ()
+    files: tuple[ModuleFile, ...] = ()
 
 
 class LocalModule(TerraformHclModule):
@@ -179,8 +190,11 @@ def write_local_modules(stack: TerraformStack, stack_dir: Path) -> list[Path]:
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         (folder / MODULE_FILE).write_text(json.dumps(call.document, indent=2) + "\n")
-        for relative in call.module_source.files:
+        for file in call.module_source.files:
+            source = REPO_ROOT / file.source
+            if file.optional and not source.is_dir():
+                continue
             # What the module uploads or installs: no caches or hidden files.
-            shutil.copytree(REPO_ROOT / relative, folder / relative, ignore=shutil.ignore_patterns(".*", "__pycache__"))
+            shutil.copytree(source, folder / file.target, ignore=shutil.ignore_patterns(".*", "__pycache__"))
         written.append(folder)
     return written

@@ -2,8 +2,9 @@
 operators, device plugins), installed from a local checkout of aws/sagemaker-hyperpod-cli.
 
 The chart is not published to a Helm repository: ``scripts/fetch-hyperpod-chart.sh`` checks
-out a pinned commit into a git-ignored folder. Synth never reads it (it runs offline); a
-precondition stops ``terraform plan`` with the command to run when it is missing.
+out a pinned commit into a git-ignored folder, and synth copies it into the module
+(``CHART_FOLDER``). Synth never needs it; a precondition stops ``terraform plan`` with the
+commands to run when it is missing.
 ``var.install_helm_dependencies`` counts the release in or out; nothing reads it but
 ``depends_on``.
 """
@@ -19,10 +20,13 @@ from constructs import Construct
 from modules.config.hyperpod import HyperPodConfig
 from modules.core import refs
 from modules.core.helm_values import render_values
+from modules.core.module import MODULE_ROOT
 
 FETCH_SCRIPT = "scripts/fetch-hyperpod-chart.sh"
 CHECKOUT_DIR = ".cache/sagemaker-hyperpod-cli"
 CHART_IN_CHECKOUT = "helm_chart/HyperPodHelmChart"
+# Where synth puts the fetched chart inside the HyperPod module.
+CHART_FOLDER = "charts/hyperpod-dependencies"
 RELEASE_NAME = "hyperpod-dependencies"
 NAMESPACE = "kube-system"
 
@@ -52,20 +56,20 @@ class HelmDependencies(Construct):
         construct_id: str,
         *,
         config: HyperPodConfig,
-        chart: str,
         enabled: str,
         wait_for: str,
         cert_manager: Any = None,
     ):
-        """``chart``: a Terraform expression of the chart's folder; ``enabled``: a condition;
-        ``wait_for``: a reference the release waits for (the nodes its pods run on)."""
+        """``enabled``: a condition; ``wait_for``: a reference the release waits for (the
+        nodes its pods run on)."""
+        chart = f"{MODULE_ROOT}/{CHART_FOLDER}"
         super().__init__(scope, construct_id)
         self.release = Release(
             self,
             "release",
             count=Token.as_number(f"${{{enabled} ? 1 : 0}}"),
             name=RELEASE_NAME,
-            chart=f"${{{chart}}}",
+            chart=chart,
             namespace=NAMESPACE,
             dependency_update=True,
             values=[render_values(dict(sorted(chart_values(config, cert_manager).items())))],
@@ -73,10 +77,10 @@ class HelmDependencies(Construct):
             lifecycle=TerraformResourceLifecycle(
                 precondition=[
                     Precondition(
-                        condition=f'${{fileexists("${{{chart}}}/Chart.yaml")}}',
+                        condition=f'${{fileexists("{chart}/Chart.yaml")}}',
                         error_message=(
-                            f"The HyperPod helm chart is missing at {CHECKOUT_DIR}/{CHART_IN_CHECKOUT}: "
-                            f"run {FETCH_SCRIPT} from the repository root, then plan again."
+                            f"The HyperPod helm chart is missing from the module ({CHART_FOLDER}): run "
+                            f"{FETCH_SCRIPT} from the project root, synthesize again (make synth), then plan."
                         ),
                     )
                 ]

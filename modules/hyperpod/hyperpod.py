@@ -56,9 +56,7 @@ class HyperPod(Construct):
         aws: AwsContext,
         config: HyperPodConfig,
         inputs: HyperPodInputs,
-        chart_path: str,
     ):
-        """``chart_path``: a Terraform expression of the dependencies chart's folder."""
         super().__init__(scope, construct_id)
         name = inputs.token("name")
         self.scripts = LifecycleScripts(self, "lifecycle_scripts", name_reference=inputs.reference("name"))
@@ -83,7 +81,6 @@ class HyperPod(Construct):
             self,
             "helm_dependencies",
             config=config,
-            chart=chart_path,
             enabled=inputs.reference("install_helm_dependencies"),
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
             wait_for=inputs.reference("cluster_ready"),

@@ -10,23 +10,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdktf import App, TerraformLocal
+from cdktf import App
 from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 
 from modules.config import PlatformConfig
 from modules.config.hyperpod import HyperPodConfig
 from modules.core.aws_context import AwsContext
-from modules.core.module import ModuleSource, ModuleStack
+from modules.core.module import ModuleFile, ModuleSource, ModuleStack
 from modules.core.terraform_settings import pin_terraform_and_providers
 from modules.core.variables import plain_variable, setting_variable
 
-from .helm_dependencies import CHART_IN_CHECKOUT, CHECKOUT_DIR
+from .helm_dependencies import CHART_FOLDER, CHART_IN_CHECKOUT, CHECKOUT_DIR
 from .hyperpod import HyperPod, HyperPodInputs
 from .lifecycle_scripts import SCRIPTS_DIR
 
 # The settings of hyperpod.* that are module variables (a terraform.tfvars sets them).
 SETTINGS = ("cluster_name", "instance_groups", "node_recovery", "install_helm_dependencies", "enable_training_operator")
-DEFAULT_CHART = f"${{path.root}}/{CHECKOUT_DIR}/{CHART_IN_CHECKOUT}"
 REQUIRED = ...
 # The wiring: name -> (type, description, default). ``name`` and ``tags`` default to the
 # configuration's; a required one has no default.
@@ -41,13 +40,6 @@ WIRING: dict[str, tuple[str, str, object]] = {
     "vpc_id": ("string", "VPC of the EKS cluster.", REQUIRED),
     "private_subnet_ids": ("list(string)", "Private subnets the HyperPod nodes use.", REQUIRED),
     "private_subnet_zones": ("list(string)", "Availability zone of each private subnet, in the same order.", REQUIRED),
-    # Empty rather than null: cdktf drops null defaults, which would make it required.
-    "chart_path": (
-        "string",
-        "The HyperPod dependencies chart (scripts/fetch-hyperpod-chart.sh checks it out); empty: "
-        f"{CHECKOUT_DIR}/{CHART_IN_CHECKOUT} below the root module.",
-        "",
-    ),
     "cluster_ready": (
         "list(string)",
         "IDs of what must run before charts and add-ons are installed: the EKS nodes and cluster DNS.",
@@ -79,7 +71,6 @@ class HyperPodModule(ModuleStack):
         for name, (type_, description, default) in WIRING.items():
             default = configured.get(name, default)
             variables[name] = plain_variable(self.variables, name, type_, description, default)
-        chart_path = TerraformLocal(self, "chart_path", f'${{coalesce(var.chart_path, "{DEFAULT_CHART}")}}')
         region = DataAwsRegion(self, "region")
         HyperPod(
             self,
@@ -87,9 +78,15 @@ class HyperPodModule(ModuleStack):
             aws=AwsContext(self, "context", region=region.region),
             config=hyperpod,
             inputs=HyperPodInputs(variables),
-            chart_path=f"local.{chart_path.friendly_unique_id}",
         )
         pin_terraform_and_providers(self)
 
 
-SOURCE = ModuleSource("hyperpod", HyperPodModule, files=(Path(SCRIPTS_DIR.name),))
+SOURCE = ModuleSource(
+    "hyperpod",
+    HyperPodModule,
+    files=(
+        ModuleFile(Path(SCRIPTS_DIR.name), Path(SCRIPTS_DIR.name)),
+        ModuleFile(Path(CHECKOUT_DIR) / CHART_IN_CHECKOUT, Path(CHART_FOLDER), optional=True),
+    ),
+)

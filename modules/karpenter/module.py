@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 from modules.config import PlatformConfig
 from modules.config.karpenter import GpuPoolConfig
 from modules.core.aws_context import AwsContext
-from modules.core.module import MODULE_ROOT, ModuleSource, ModuleStack
+from modules.core.module import MODULE_ROOT, ModuleFile, ModuleSource, ModuleStack
 from modules.core.refs import variable_reference
 from modules.core.terraform_settings import pin_terraform_and_providers
 from modules.core.variables import plain_variable, setting_variable
@@ -95,4 +95,4 @@ class KarpenterModule(ModuleStack):
         pin_terraform_and_providers(self)
 
 
-SOURCE = ModuleSource("karpenter", KarpenterModule, files=(Path(CHART_FOLDER),))
+SOURCE = ModuleSource("karpenter", KarpenterModule, files=(ModuleFile(Path(CHART_FOLDER), Path(CHART_FOLDER)),))
