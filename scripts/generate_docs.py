@@ -12,6 +12,8 @@ from typing import Any
 
 from modules.config import parse_config
 from modules.config.hyperpod_instance_types import render_markdown as instance_types
+from scripts.plan_report import terraform_graph
+from tooling.analysis import DependencyGraph
 from tooling.analysis.architecture import render_markdown as architecture
 from tooling.docs.hcl_teams import render_hcl_teams
 
@@ -22,10 +24,12 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 class Synthesized:
     root: dict[str, Any]
     modules: dict[str, dict[str, Any]]
+    graph: DependencyGraph
 
 
 def default_stack() -> Synthesized:
-    """The default configuration synthesized the way main.py does it."""
+    """The default configuration synthesized the way main.py does it, and Terraform's
+    dependency graph of it (offline stand-in providers)."""
     from cli import prepare_runtime
 
     prepare_runtime()
@@ -36,14 +40,14 @@ def default_stack() -> Synthesized:
         stack = synth_atomically(build, parse_config({}), Path(folder) / "cdktf.out")
         stack_dir = Path(folder) / "cdktf.out" / "stacks" / stack.node.id
         modules = {p.parent.name: json.loads(p.read_text()) for p in sorted(stack_dir.glob("modules/*/main.tf.json"))}
-        return Synthesized(json.loads((stack_dir / "cdk.tf.json").read_text()), modules)
+        return Synthesized(json.loads((stack_dir / "cdk.tf.json").read_text()), modules, terraform_graph(stack_dir))
 
 
 def documents(stack: Synthesized) -> dict[str, str]:
     return {
         "hyperpod-instance-types.md": instance_types(),
         "hcl-teams.md": render_hcl_teams(stack.root, stack.modules),
-        "architecture.md": architecture(stack.root),
+        "architecture.md": architecture(stack.graph, {"": stack.root, **stack.modules}),
     }
 
 

@@ -1,30 +1,28 @@
 """Estimated apply critical path of the synthesized stack.
 
-    python -m scripts.plan_report [path/to/cdk.tf.json]
+    python -m scripts.plan_report [path/to/stack/folder]
 
-Reads the synthesized JSON (default: the default stack under cdktf.out), builds the
-dependency graph Terraform would build, and prints the longest chain of waits with the
-estimated create time of each step (modules/analysis/create_times.py).
+Runs ``terraform graph`` on the synthesized stack (default: the default stack under
+cdktf.out) with the offline stand-in providers, so the graph is the one Terraform builds,
+modules included, and prints the longest chain of waits with the estimated create time of
+each step (tooling/analysis/create_times.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from modules.analysis import build_graph
-from modules.analysis.create_times import create_seconds
+from tooling.analysis import DependencyGraph, from_dot
+from tooling.analysis.create_times import create_seconds
+from tooling.offline import TerraformError, Workspace, terraform_binary
 
-DEFAULT_STACK = Path("cdktf.out/stacks/ml-platform/cdk.tf.json")
+DEFAULT_STACK = Path("cdktf.out/stacks/ml-platform")
+REPO = Path(__file__).resolve().parent.parent
 
 
-def report(document: dict) -> str:
-    graph = build_graph(document)
-    cycles = graph.cycles()
-    if cycles:
-        return "dependency cycles:\n" + "\n".join("  " + " -> ".join(c) for c in cycles)
+def report(graph: DependencyGraph) -> str:
     weights = {address: create_seconds(address) for address in graph.edges}
     total, chain = graph.longest_path(weights)
     lines = [
@@ -40,16 +38,28 @@ def report(document: dict) -> str:
     return "\n".join(lines)
 
 
+def terraform_graph(folder: Path) -> DependencyGraph:
+    with Workspace(folder, root=REPO, at=f"cdktf.out/stacks/{folder.name}") as workspace:
+        workspace.init()
+        return from_dot(workspace.run("graph", "-type=plan").stdout)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("stack", nargs="?", type=Path, default=DEFAULT_STACK)
+    parser.add_argument("stack", nargs="?", type=Path, default=DEFAULT_STACK, help="synthesized stack folder")
     args = parser.parse_args(argv)
-    try:
-        document = json.loads(args.stack.read_text())
-    except (OSError, ValueError) as err:
-        print(f"error: cannot read {args.stack}: {err} (run `make synth` first)", file=sys.stderr)
+    if not (args.stack / "cdk.tf.json").is_file():
+        print(f"error: no synthesized stack in {args.stack} (run `make synth` first)", file=sys.stderr)
         return 2
-    print(report(document))
+    if terraform_binary() is None:
+        print("error: terraform is not on PATH: the graph is Terraform's own", file=sys.stderr)
+        return 2
+    try:
+        graph = terraform_graph(args.stack.absolute())
+    except TerraformError as err:
+        print(f"error: terraform refused the stack:\n{err.stderr}", file=sys.stderr)
+        return 2
+    print(report(graph))
     return 0
 
 

@@ -10,17 +10,7 @@ from __future__ import annotations
 from cdktf import LocalBackend, S3Backend, TerraformProvider, TerraformStack
 
 from modules.config.platform import PlatformConfig
-
-# S3-native state locking (use_lockfile) needs Terraform 1.10.
-REQUIRED_TERRAFORM_VERSION = ">= 1.10.0"
-
-# Provider name in the bindings -> (registry source, version constraint). The versions are
-# those the pinned prebuilt bindings were generated from; "~>" admits their patch releases.
-PROVIDER_REQUIREMENTS = {
-    "aws": ("hashicorp/aws", "~> 6.25.0"),
-    "helm": ("hashicorp/helm", "~> 3.1.1"),
-    "kubernetes": ("hashicorp/kubernetes", "~> 2.38.0"),
-}
+from modules.config.versions import PROVIDER_REQUIREMENTS, REQUIRED_TERRAFORM_VERSION
 
 # Terraform runs in cdktf.out/stacks/<stack>/: the project root is three levels up.
 PROJECT_ROOT_FROM_STACK = "../../.."

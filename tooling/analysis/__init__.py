@@ -1,6 +1,6 @@
-"""Reading synthesized Terraform JSON: references, the dependency graph, the critical path."""
+"""What Terraform makes of the synthesized configuration: its dependency graph (from
+``terraform graph``), the estimated apply critical path, the architecture diagram."""
 
-from .graph import Address, DependencyGraph, build_graph
-from .references import declared_addresses, expressions, references_in
+from .graph import Address, DependencyGraph, address_of, from_dot
 
-__all__ = ["Address", "DependencyGraph", "build_graph", "declared_addresses", "expressions", "references_in"]
+__all__ = ["Address", "DependencyGraph", "address_of", "from_dot"]

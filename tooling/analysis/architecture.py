@@ -1,24 +1,25 @@
-"""A Mermaid diagram of what the stack deploys, generated from the synthesized JSON.
+"""A Mermaid diagram of what the stack deploys, from Terraform's own dependency graph and
+the synthesized documents (for the labels).
 
-Subsystems are the stack's top-level constructs (resource names start with them); inside
-each, the main resources (the types in ``MAIN_TYPES``); arrows are dependencies as
-Terraform sees them (references and ``depends_on``, through the other resources), drawn
-between main resources where one waits for the other without a main resource between.
+Subsystems are the root module's top-level constructs (resource names start with them)
+and the modules it calls; inside each, the main resources (the types in ``MAIN_TYPES``);
+arrows are dependencies as Terraform sees them, drawn between main resources where one
+waits for the other without a main resource between.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .graph import build_graph
+from .graph import DependencyGraph
 
-# Top-level constructs of the stack, in reading order, with a title.
+# Subsystems in reading order, with a title: root-module name prefixes, then modules.
 SUBSYSTEMS: dict[str, str] = {
     "network": "Network (VPC)",
     "eks": "EKS cluster",
-    "karpenter": "Karpenter",
+    "module.karpenter": "Karpenter (module)",
     "load_balancer_controller": "AWS Load Balancer Controller",
-    "hyperpod": "SageMaker HyperPod (count: var.hyperpod_enabled)",
+    "module.hyperpod": "SageMaker HyperPod (module, count: var.hyperpod_enabled)",
 }
 # What a reader looks for; policies, attachments, rules and routes are left out.
 MAIN_TYPES: dict[str, str] = {
@@ -37,8 +38,21 @@ MAIN_TYPES: dict[str, str] = {
 }
 
 
-def subsystem_of(name: str) -> str | None:
-    matches = [s for s in SUBSYSTEMS if name == s or name.startswith(f"{s}_")]
+def _split(address: str) -> tuple[str, str, str]:
+    """(module path or "", type, name) of an address."""
+    module = ""
+    while address.startswith("module."):
+        _, name, address = address.split(".", 2)
+        module += f"module.{name}"
+    resource_type, name = address.split(".", 1)
+    return module, resource_type, name
+
+
+def subsystem_of(address: str) -> str | None:
+    module, _, name = _split(address)
+    if module:
+        return module if module in SUBSYSTEMS else None
+    matches = [s for s in SUBSYSTEMS if not s.startswith("module.") and (name == s or name.startswith(f"{s}_"))]
     return max(matches, key=len) if matches else None
 
 
@@ -46,33 +60,32 @@ def _node_id(address: str) -> str:
     return address.replace(".", "__")
 
 
-def _label(resource_type: str, name: str, subsystem: str, body: dict[str, Any]) -> str:
+def _label(address: str, subsystem: str, documents: dict[str, dict[str, Any]]) -> str:
+    module, resource_type, name = _split(address)
+    body = documents.get(module.removeprefix("module."), {}).get("resource", {}).get(resource_type, {}).get(name, {})
     short = name.removeprefix(f"{subsystem}_") or name
-    kind = MAIN_TYPES[resource_type]
     if resource_type == "helm_release" and isinstance(body.get("name"), str):
         short = body["name"]
     elif resource_type == "aws_eks_addon" and isinstance(body.get("addon_name"), str):
         short = body["addon_name"]
-    return f"{kind}<br/>{short}"
+    return f"{MAIN_TYPES[resource_type]}<br/>{short}"
 
 
-def main_resources(document: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Address -> (subsystem, label) of every main resource."""
+def main_resources(graph: DependencyGraph, documents: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Address -> (subsystem, label) of every main resource. ``documents``: the root
+    module under ``""``, each called module under its name."""
     found = {}
-    for resource_type, named in sorted(document.get("resource", {}).items()):
-        if resource_type not in MAIN_TYPES:
-            continue
-        for name, body in sorted(named.items()):
-            subsystem = subsystem_of(name)
-            if subsystem is not None:
-                found[f"{resource_type}.{name}"] = (subsystem, _label(resource_type, name, subsystem, body))
+    for address in sorted(graph.edges):
+        _, resource_type, _ = _split(address)
+        subsystem = subsystem_of(address)
+        if resource_type in MAIN_TYPES and subsystem is not None:
+            found[address] = (subsystem, _label(address, subsystem, documents))
     return found
 
 
-def main_edges(document: dict[str, Any], nodes: set[str]) -> list[tuple[str, str]]:
+def main_edges(graph: DependencyGraph, nodes: set[str]) -> list[tuple[str, str]]:
     """(a, b) where main resource ``a`` waits for main resource ``b`` through resources
     that are not main ones."""
-    graph = build_graph(document)
     edges = set()
     for start in nodes:
         seen: set[str] = set()
@@ -89,30 +102,31 @@ def main_edges(document: dict[str, Any], nodes: set[str]) -> list[tuple[str, str
     return sorted(edges)
 
 
-def mermaid(document: dict[str, Any]) -> str:
-    resources = main_resources(document)
+def mermaid(graph: DependencyGraph, documents: dict[str, dict[str, Any]]) -> str:
+    resources = main_resources(graph, documents)
     lines = ["flowchart LR"]
     for subsystem, title in SUBSYSTEMS.items():
         members = [(a, label) for a, (s, label) in resources.items() if s == subsystem]
         if not members:
             continue
-        lines.append(f'  subgraph {subsystem}["{title}"]')
+        lines.append(f'  subgraph {_node_id(subsystem)}["{title}"]')
         lines.extend(f'    {_node_id(address)}["{label}"]' for address, label in members)
         lines.append("  end")
-    for waiting, needed in main_edges(document, set(resources)):
+    for waiting, needed in main_edges(graph, set(resources)):
         lines.append(f"  {_node_id(waiting)} --> {_node_id(needed)}")
     return "\n".join(lines) + "\n"
 
 
-def render_markdown(document: dict[str, Any]) -> str:
+def render_markdown(graph: DependencyGraph, documents: dict[str, dict[str, Any]]) -> str:
     return (
         "# Architecture\n\n"
-        "Generated by `make docs` from the synthesized default stack "
-        "(`modules/analysis/architecture.py`); a test regenerates it, so it matches the code.\n\n"
-        "Boxes are the stack's subsystems with their main resources; an arrow points from a "
-        "resource to one it waits for (a reference or `depends_on`, possibly through IAM "
-        "policies, rules and other smaller resources that are not drawn). The HyperPod "
-        "resources are counted by `var.hyperpod_enabled`; the training operator add-on and "
-        "the HyperPod dependencies chart by their own variables as well.\n\n"
-        "```mermaid\n" + mermaid(document) + "```\n"
+        "Generated by `make docs` from the synthesized default stack and Terraform's own "
+        "dependency graph (`terraform graph`, `tooling/analysis/architecture.py`); a test "
+        "regenerates it, so it matches the code.\n\n"
+        "Boxes are the root module's subsystems and the modules it calls, with their main "
+        "resources; an arrow points from a resource to one it waits for (a reference or "
+        "`depends_on`, possibly through IAM policies, rules, module inputs and other smaller "
+        "things that are not drawn). The HyperPod module is counted by `var.hyperpod_enabled`; "
+        "its training operator add-on and dependencies chart by their own variables as well.\n\n"
+        "```mermaid\n" + mermaid(graph, documents) + "```\n"
     )

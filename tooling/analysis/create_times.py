@@ -39,7 +39,10 @@ CREATE_SECONDS: dict[str, float] = {
 
 
 def create_seconds(address: str) -> float:
-    """The estimate for a resource address (data sources read in about a second)."""
+    """The estimate for a resource address, in a module or not (data sources read in
+    about a second)."""
+    while address.startswith("module."):
+        address = address.split(".", 2)[2]
     if address.startswith("data."):
         return 1.0
     resource_type = address.split(".", 1)[0]

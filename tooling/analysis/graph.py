@@ -1,20 +1,52 @@
-"""The dependency graph Terraform builds from references and ``depends_on``."""
+"""The dependency graph Terraform itself builds (``terraform graph -type=plan``), between
+resources and data sources.
+
+Terraform's plan graph also holds variables, locals, outputs, module inputs and provider
+nodes; a resource that waits for another through them (a module input that reads an
+output of another resource, say) waits for it all the same, so those nodes are collapsed:
+an edge here is "waits for, with nothing but Terraform's own bookkeeping between".
+Addresses carry their module path and no instance key (``module.hyperpod.aws_iam_role.x``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
-from .references import expressions, references_in
+import re
+from dataclasses import dataclass
+from functools import cache
 
 Address = str
 
+_EDGE = re.compile(r'^\s*"([^"]+)"\s*->\s*"([^"]+)"')
+_NODE = re.compile(r'^\s*"([^"]+)"\s*\[')
+_NOT_RESOURCES = ("var.", "local.", "output.", "provider", "module.", "root", "meta.", "check.")
 
-@dataclass
+
+def address_of(node: str) -> Address | None:
+    """The resource or data-source address a plan-graph node stands for, else None."""
+    name = node.removeprefix("[root] ")
+    name = re.sub(r" \((expand|close|prune|destroy)\)$", "", name)
+    module_path = ""
+    while name.startswith("module."):
+        parts = name.split(".", 2)
+        if len(parts) < 3:
+            return None
+        module_path += f"module.{parts[1]}."
+        name = parts[2]
+    if name.startswith(_NOT_RESOURCES) or "." not in name:
+        return None
+    kind, rest = name.split(".", 1)
+    if kind == "data":
+        if rest.count(".") != 1:
+            return None
+    elif "_" not in kind or rest.count(".") != 0:
+        return None
+    return module_path + name
+
+
+@dataclass(frozen=True)
 class DependencyGraph:
-    """``edges[a]`` holds what ``a`` waits for (its references and ``depends_on``)."""
-
-    edges: dict[Address, set[Address]] = field(default_factory=dict)
+    edges: dict[Address, frozenset[Address]]
+    """Address -> the addresses it waits for directly."""
 
     def dependencies(self, address: Address) -> set[Address]:
         """Everything ``address`` waits for, directly or not."""
@@ -30,88 +62,49 @@ class DependencyGraph:
     def waits_for(self, address: Address, other: Address) -> bool:
         return other in self.dependencies(address)
 
-    def cycles(self) -> list[list[Address]]:
-        """One cycle per strongly connected group of more than one node (or a self-loop)."""
-        index: dict[Address, int] = {}
-        low: dict[Address, int] = {}
-        stack: list[Address] = []
-        on_stack: set[Address] = set()
-        found: list[list[Address]] = []
-
-        def visit(node: Address) -> None:
-            index[node] = low[node] = len(index)
-            stack.append(node)
-            on_stack.add(node)
-            for target in self.edges.get(node, ()):
-                if target not in index:
-                    visit(target)
-                    low[node] = min(low[node], low[target])
-                elif target in on_stack:
-                    low[node] = min(low[node], index[target])
-            if low[node] == index[node]:
-                group = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    group.append(member)
-                    if member == node:
-                        break
-                if len(group) > 1 or node in self.edges.get(node, ()):
-                    found.append(sorted(group))
-
-        for node in sorted(self.edges):
-            if node not in index:
-                visit(node)
-        return found
-
     def longest_path(self, weight: dict[Address, float]) -> tuple[float, list[Address]]:
-        """The chain of waits with the largest total weight (the graph must be acyclic)."""
-        memo: dict[Address, tuple[float, list[Address]]] = {}
+        """The chain of waits with the largest sum of weights (the critical path)."""
 
-        def best(node: Address) -> tuple[float, list[Address]]:
-            if node not in memo:
-                tail = max((best(dep) for dep in self.edges.get(node, ())), default=(0.0, []))
-                memo[node] = (tail[0] + weight.get(node, 0.0), [*tail[1], node])
-            return memo[node]
+        @cache
+        def best(node: Address) -> tuple[float, tuple[Address, ...]]:
+            options = [best(dependency) for dependency in self.edges.get(node, ())]
+            total, chain = max(options, default=(0.0, ()))
+            return total + weight.get(node, 0.0), (*chain, node)
 
-        return max((best(node) for node in sorted(self.edges)), default=(0.0, []))
-
-
-def _blocks(document: dict[str, Any]) -> dict[Address, dict[str, Any]]:
-    blocks = {}
-    for resource_type, named in document.get("resource", {}).items():
-        blocks.update({f"{resource_type}.{name}": body for name, body in named.items()})
-    for data_type, named in document.get("data", {}).items():
-        blocks.update({f"data.{data_type}.{name}": body for name, body in named.items()})
-    return blocks
+        total, chain = max((best(node) for node in self.edges), default=(0.0, ()))
+        return total, list(chain)
 
 
-def build_graph(document: dict[str, Any]) -> DependencyGraph:
-    """Resources and data sources, each with what it references or explicitly depends on.
-    Variables, locals and module outputs are traversed through (locals may reference
-    resources), so an edge always ends at a resource or data source."""
-    blocks = _blocks(document)
-    locals_ = document.get("locals", {})
-    graph = DependencyGraph()
-    for address, body in blocks.items():
-        body = {k: v for k, v in body.items() if k != "//"}
-        targets: set[Address] = set(body.get("depends_on", []))
-        for expression in expressions({k: v for k, v in body.items() if k != "depends_on"}):
-            targets |= references_in(expression)
-        graph.edges[address] = _resolve_locals(targets, locals_) - {address}
-    return graph
-
-
-def _resolve_locals(targets: set[Address], locals_: dict[str, Any]) -> set[Address]:
-    resolved, pending, seen = set(), list(targets), set()
-    while pending:
-        target = pending.pop()
-        if target in seen:
+def from_dot(text: str) -> DependencyGraph:
+    """Parse ``terraform graph -type=plan`` and collapse the nodes that are not resources."""
+    raw: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        edge = _EDGE.match(line)
+        if edge:
+            raw.setdefault(edge.group(1), set()).add(edge.group(2))
+            raw.setdefault(edge.group(2), set())
             continue
-        seen.add(target)
-        if target.startswith("local."):
-            for expression in expressions(locals_.get(target.removeprefix("local."))):
-                pending.extend(references_in(expression))
-        elif not target.startswith(("var.", "module.")):
-            resolved.add(target)
-    return resolved
+        node = _NODE.match(line)
+        if node:
+            raw.setdefault(node.group(1), set())
+    edges: dict[Address, frozenset[Address]] = {}
+    for node in raw:
+        address = address_of(node)
+        if address is None:
+            continue
+        reached: set[Address] = set()
+        seen: set[str] = set()
+        pending = list(raw[node])
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            target = address_of(current)
+            if target is not None:
+                if target != address:
+                    reached.add(target)
+            else:
+                pending.extend(raw.get(current, ()))
+        edges[address] = frozenset(edges.get(address, frozenset()) | reached)
+    return DependencyGraph(edges)

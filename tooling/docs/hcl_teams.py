@@ -8,7 +8,7 @@ from typing import Any
 
 from modules.config.hyperpod import InstanceGroupConfig
 from modules.config.terraform import field_default, terraform_type
-from modules.core.terraform_settings import PROVIDER_REQUIREMENTS, REQUIRED_TERRAFORM_VERSION
+from modules.config.versions import PROVIDER_REQUIREMENTS, REQUIRED_TERRAFORM_VERSION
 from pydantic.fields import PydanticUndefined
 
 

@@ -2,13 +2,11 @@
 
 The bindings (``cdktf-cdktf-provider-<name>``) carry a jsii assembly generated from one
 provider release; the stand-ins take their schemas from it. The project pins the provider
-versions in ``modules/core/terraform_settings.py`` (``PROVIDER_REQUIREMENTS``); that file is
-read as text (``ast``), not imported, because importing it starts the jsii runtime.
+versions in ``modules/config/versions.py`` (``PROVIDER_REQUIREMENTS``, no cdktf needed).
 """
 
 from __future__ import annotations
 
-import ast
 import importlib.metadata
 import importlib.util
 import re
@@ -16,8 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from modules.config.versions import PROVIDER_REQUIREMENTS
+
 REPO = Path(__file__).resolve().parents[2]
-TERRAFORM_SETTINGS = REPO / "modules" / "core" / "terraform_settings.py"
 
 
 class BindingsError(RuntimeError):
@@ -67,16 +66,9 @@ def installed_providers() -> list[str]:
     return sorted(names)
 
 
-@lru_cache(maxsize=1)
 def provider_requirements() -> dict[str, tuple[str, str]]:
-    """``PROVIDER_REQUIREMENTS`` of modules/core/terraform_settings.py: name -> (source, constraint)."""
-    tree = ast.parse(TERRAFORM_SETTINGS.read_text(), filename=str(TERRAFORM_SETTINGS))
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        if any(isinstance(t, ast.Name) and t.id == "PROVIDER_REQUIREMENTS" for t in targets) and node.value is not None:
-            value = ast.literal_eval(node.value)
-            return {str(k): (str(v[0]), str(v[1])) for k, v in value.items()}
-    raise BindingsError(f"PROVIDER_REQUIREMENTS not found in {TERRAFORM_SETTINGS}")
+    """Provider name -> (registry source, version constraint) the project pins."""
+    return dict(PROVIDER_REQUIREMENTS)
 
 
 def satisfies(version: str, constraint: str) -> bool:
