@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTDIR = "cdktf.out"
 MODULES_DIR = "dist/terraform-modules"
+HCL_DIR = "dist/hcl"
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 
@@ -43,7 +44,9 @@ def parser() -> argparse.ArgumentParser:
         epilog=f"The configuration is the YAML file ${CONFIG_ENV_VAR} names (embedded defaults without it). "
         "Exit codes: 0 synthesized, 2 invalid arguments or configuration (nothing written), 130 interrupted.",
     )
-    cli.add_argument("--hcl", action="store_true", help="also write formatted .tf copies beside the JSON (for review)")
+    cli.add_argument(
+        "--hcl", action="store_true", help=f"also write formatted .tf copies of the stack and its modules to {HCL_DIR}/<stack>/ (for review)"
+    )
     cli.add_argument(
         "--modules", action="store_true", help=f"also write the reusable Terraform modules to {MODULES_DIR}/"
     )
@@ -60,10 +63,15 @@ class Invocation:
         from .synth import copy_modules, print_summary, synth_atomically
 
         outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
-        stack = synth_atomically(build, self.config, outdir, hcl=self.args.hcl)
+        stack = synth_atomically(build, self.config, outdir)
         print_summary(stack, self.config, outdir)
+        stack_dir = outdir / "stacks" / stack.node.id
+        if self.args.hcl:
+            from tooling.hcl import write_hcl
+
+            print(f"  hcl: {os.path.relpath(write_hcl(stack_dir, Path(HCL_DIR) / stack.node.id))}/")
         if self.args.modules:
-            for folder in copy_modules(outdir / "stacks" / stack.node.id, Path(MODULES_DIR)):
+            for folder in copy_modules(stack_dir, Path(MODULES_DIR)):
                 print(f"  module: {os.path.relpath(folder)}/")
         exit_without_teardown()
 

@@ -20,9 +20,9 @@ if TYPE_CHECKING:
     from .app import BuildStack
 
 
-def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hcl: bool = False) -> TerraformStack:
+def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
     """Synthesize into a fresh folder beside ``outdir`` and swap it in only when complete,
-    so a failed synth leaves the previous output untouched. ``hcl`` adds the HCL copies."""
+    so a failed synth leaves the previous output untouched."""
     outdir = outdir.absolute()
     outdir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.new-", dir=outdir.parent))
@@ -32,10 +32,6 @@ def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path, hc
         stack = build(app, config)
         app.synth()
         write_local_modules(stack, staging / "stacks" / stack.node.id)
-        if hcl:
-            from modules.hcl_output import write_hcl
-
-            write_hcl(stack, staging / "stacks" / stack.node.id)
         _swap_into_place(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,71 +1,26 @@
 """Terraform JSON to HCL native syntax, for reviewers who read ``.tf`` files.
 
 The JSON document is the source of truth (it is what ``terraform`` runs); the HCL is
-rendered from it, so the two say the same. JSON cannot tell a nested block
-(``default_tags { ... }``) from an attribute holding an object or a list of objects
-(``tags = {...}``); the provider bindings can, so ``block_paths`` reads which keys are
-blocks from the constructs, and ``render`` writes those as blocks. ``terraform fmt``
-aligns the result.
+rendered from it, so the two say the same. Which keys are nested blocks comes from the
+provider schemas (``blocks.py``). Long expressions (IAM policies under ``jsonencode``,
+the HyperPod instance groups) are broken over lines, one item a line, so a reviewer reads
+a policy statement by statement; ``terraform fmt`` aligns the result.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from typing import Any
 
-from cdktf import TerraformDataSource, TerraformProvider, TerraformResource, TerraformStack
+from .blocks import BlockPaths
 
 # Blocks of every resource whatever its type: Terraform's meta-arguments.
 META_BLOCKS = frozenset({("lifecycle",), ("lifecycle", "precondition"), ("lifecycle", "postcondition")})
-# The helm provider 3 declares these as nested attributes (``set = [{...}]``,
-# ``kubernetes = {...}``); its bindings describe them like blocks, so they are named here.
-NESTED_ATTRIBUTES: dict[str, frozenset[tuple[str, ...]]] = {
-    "helm": frozenset({("kubernetes",), ("kubernetes", "exec")}),
-    "helm_release": frozenset({("set",), ("set_list",), ("set_sensitive",), ("postrender",)}),
-}
 _WHOLE_INTERPOLATION = re.compile(r"^\$\{(?P<body>.*)\}$", re.DOTALL)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-
-BlockPaths = dict[tuple[str, ...], frozenset[tuple[str, ...]]]
-"""(section, type[, name]) -> the key paths inside it that are nested blocks."""
-
-
-def block_paths(stack: TerraformStack) -> BlockPaths:
-    """Which keys of each resource, data source and provider are nested blocks."""
-    paths: BlockPaths = {}
-    for element in stack.node.find_all():
-        if not isinstance(element, (TerraformResource, TerraformDataSource, TerraformProvider)):
-            continue
-        described = element.to_hcl_terraform()
-        for section in ("resource", "data"):
-            for resource_type, blocks in (described.get(section) or {}).items():
-                for name, body in blocks.items():
-                    paths[(section, resource_type, name)] = _without_attributes(resource_type, _blocks_in(body, ()))
-        for provider, bodies in (described.get("provider") or {}).items():
-            for body in bodies:
-                paths[("provider", provider)] = _without_attributes(provider, _blocks_in(body, ()))
-    return paths
-
-
-def _without_attributes(type_name: str, paths: Iterable[tuple[str, ...]]) -> frozenset[tuple[str, ...]]:
-    attributes = NESTED_ATTRIBUTES.get(type_name, frozenset())
-    return frozenset(p for p in paths if not any(p[: len(a)] == a for a in attributes))
-
-
-def _blocks_in(body: Any, prefix: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
-    if not isinstance(body, dict):
-        return
-    for key, attribute in body.items():
-        if not isinstance(attribute, dict) or not ({"isBlock", "is_block"} & set(attribute)):
-            continue
-        if not (attribute.get("isBlock") or attribute.get("is_block")):
-            continue
-        path = (*prefix, key)
-        yield path
-        value = attribute.get("value")
-        for item in value if isinstance(value, list) else [value]:
-            yield from _blocks_in(item, path)
+# Expressions longer than this are broken over lines.
+LINE_LENGTH = 100
 
 
 # --- values ---------------------------------------------------------------------------
@@ -99,7 +54,68 @@ def _string(text: str, heredoc: bool = True) -> str:
     whole = _WHOLE_INTERPOLATION.match(text)
     if whole and _interpolation_end(text, 0) == len(text) - 1:
         # "${expr}" alone is the expression's own value (not converted to a string).
-        return whole.group("body")
+        body = whole.group("body")
+        return body if len(body) <= LINE_LENGTH or "\n" in body else broken(body)
+    return _quoted(text, heredoc)
+
+
+def broken(expression: str) -> str:
+    """A one-line HCL expression over lines: after each opening bracket, brace or
+    parenthesis that holds a comma at its own level, and after each such comma. Strings
+    (and the templates inside them) are kept whole."""
+    out: list[str] = []
+    depth = 0
+    stack: list[bool] = []  # per open bracket: does it break its items over lines?
+    index = 0
+    while index < len(expression):
+        char = expression[index]
+        if char == '"':
+            end = _quoted_end(expression, index)
+            out.append(expression[index:end])
+            index = end
+            continue
+        if char in "([{":
+            splits = _has_top_level_comma(expression, index)
+            stack.append(splits)
+            depth += 1
+            out.append(char + ("\n" + "  " * depth if splits else ""))
+        elif char in ")]}":
+            splits = stack.pop() if stack else False
+            depth -= 1
+            out.append(("\n" + "  " * depth if splits else "") + char)
+        elif char == "," and stack and stack[-1]:
+            out.append(",\n" + "  " * depth)
+            index += 1
+            while index < len(expression) and expression[index] == " ":
+                index += 1
+            continue
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _has_top_level_comma(expression: str, start: int) -> bool:
+    depth = 0
+    index = start
+    while index < len(expression):
+        char = expression[index]
+        if char == '"':
+            index = _quoted_end(expression, index)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return False
+        elif char == "," and depth == 1:
+            return True
+        index += 1
+    return False
+
+
+def _quoted(text: str, heredoc: bool) -> str:
     if heredoc and text.endswith("\n") and "\nEOT\n" not in f"\n{text}":
         return "<<EOT\n" + text + "EOT"
     return '"' + _escape_template(text) + '"'
@@ -183,9 +199,10 @@ def _body(body: dict[str, Any], blocks: frozenset[tuple[str, ...]], prefix: tupl
 
 
 def render(document: dict[str, Any], blocks: BlockPaths | None = None) -> dict[str, str]:
-    """The document as HCL files: versions.tf, variables.tf, main.tf, outputs.tf."""
+    """The document as HCL files: versions.tf, variables.tf, main.tf, outputs.tf (and
+    moved.tf for the moves of an upgrade)."""
     blocks = blocks or {}
-    files = {"versions.tf": [], "variables.tf": [], "main.tf": [], "outputs.tf": []}
+    files = {"versions.tf": [], "variables.tf": [], "main.tf": [], "outputs.tf": [], "moved.tf": []}
     settings = document.get("terraform", {})
     if settings:
         files["versions.tf"].append(_terraform_block(settings))
@@ -200,7 +217,7 @@ def render(document: dict[str, Any], blocks: BlockPaths | None = None) -> dict[s
     for section in ("data", "resource"):
         for resource_type, named in document.get(section, {}).items():
             for name, body in named.items():
-                paths = blocks.get((section, resource_type, name), frozenset())
+                paths = blocks.get((section, resource_type), frozenset())
                 files["main.tf"].append(
                     f"{section} {_label(resource_type)} {_label(name)} {{\n{_body(body, paths)}}}\n"
                 )
@@ -208,6 +225,8 @@ def render(document: dict[str, Any], blocks: BlockPaths | None = None) -> dict[s
         files["main.tf"].append(f"module {_label(name)} {{\n{_body(body, frozenset())}}}\n")
     for name, body in document.get("output", {}).items():
         files["outputs.tf"].append(f"output {_label(name)} {{\n{_body(body, frozenset())}}}\n")
+    for move in document.get("moved", []):
+        files["moved.tf"].append(f"moved {{\nfrom = {move['from']}\nto = {move['to']}\n}}\n")
     return {name: "\n".join(parts) for name, parts in files.items() if parts}
 
 

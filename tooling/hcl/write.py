@@ -1,8 +1,10 @@
-"""Write the stack's HCL rendering beside its JSON and format it with ``terraform fmt``.
+"""Write the HCL rendering of a synthesized stack, and of the modules it calls, for
+review, and format it with ``terraform fmt``.
 
-The files go to ``<stack dir>/hcl/``, not into the stack folder itself: Terraform loads
-every ``.tf`` and ``.tf.json`` of a folder, and the same resources twice would conflict.
-They are a reviewer's copy; ``terraform`` runs the JSON.
+The files go to ``dist/hcl/<stack>/`` (the modules below ``modules/<name>/``), outside
+``cdktf.out``, so a later synth does not remove them, and away from the JSON: Terraform
+loads every ``.tf`` and ``.tf.json`` of a folder, and the same resources twice would
+conflict. They are a reviewer's copy; ``terraform`` runs the JSON.
 """
 
 from __future__ import annotations
@@ -12,14 +14,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from cdktf import TerraformStack
+from .blocks import block_paths
+from .render import render
 
-from .render import block_paths, render
-
-HCL_DIR = "hcl"
+HCL_DIR = Path("dist/hcl")
 HEADER = (
-    "# Generated from cdk.tf.json for review: terraform runs the JSON in the folder above.\n"
-    "# Relative paths in here are relative to that folder.\n\n"
+    "# Generated from the synthesized JSON for review: terraform runs the JSON\n"
+    "# (cdktf.out/stacks/<stack>/), not these files.\n\n"
 )
 
 
@@ -27,12 +28,19 @@ class HclFormatError(RuntimeError):
     pass
 
 
-def write_hcl(stack: TerraformStack, stack_dir: Path) -> Path:
-    document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    target = stack_dir / HCL_DIR
-    target.mkdir(exist_ok=True)
-    for name, text in render(document, block_paths(stack)).items():
-        (target / name).write_text(HEADER + text)
+def write_hcl(stack_dir: Path, target: Path) -> Path:
+    """``target/*.tf`` for the root module and ``target/modules/<name>/*.tf`` for each
+    module, replacing what was there."""
+    if target.exists():
+        shutil.rmtree(target)
+    blocks = block_paths(stack_dir)
+    sources = {target: stack_dir / "cdk.tf.json"}
+    for module in sorted(stack_dir.glob("modules/*/main.tf.json")):
+        sources[target / "modules" / module.parent.name] = module
+    for folder, source in sources.items():
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in render(json.loads(source.read_text()), blocks).items():
+            (folder / name).write_text(HEADER + text)
     terraform_fmt(target)
     return target
 
@@ -42,6 +50,8 @@ def terraform_fmt(folder: Path) -> None:
     binary = shutil.which("terraform") or shutil.which("tofu")
     if binary is None:
         raise HclFormatError("terraform (or tofu) is not on PATH: it formats the HCL files")
-    result = subprocess.run([binary, "fmt", "-list=false", str(folder)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [binary, "fmt", "-recursive", "-list=false", str(folder)], capture_output=True, text=True, check=False
+    )
     if result.returncode != 0:
         raise HclFormatError(f"terraform fmt refused the rendered HCL:\n{result.stderr}")
