@@ -59,6 +59,12 @@ variable "karpenter_gpu_instance_types" {
   default = ["p5.48xlarge"]
 }
 
+variable "cluster_ready" {
+  type        = list(string)
+  default     = []
+  description = "IDs the charts wait for: the cluster's node group and CoreDNS add-on, when this configuration creates them."
+}
+
 provider "aws" {
   region = var.region
 }
@@ -82,29 +88,34 @@ provider "helm" {
 module "karpenter" {
   source = "../../dist/terraform-modules/karpenter"
 
-  eks_cluster_name             = var.eks_cluster_name
-  karpenter_gpu_instance_types = var.karpenter_gpu_instance_types
+  cluster_name            = data.aws_eks_cluster.this.name
+  cluster_endpoint        = data.aws_eks_cluster.this.endpoint
+  cluster_ready           = var.cluster_ready
+  gpu_pool_instance_types = var.karpenter_gpu_instance_types
 }
 
 module "hyperpod" {
   source = "../../dist/terraform-modules/hyperpod"
 
-  region                     = var.region
-  name                       = var.eks_cluster_name
-  eks_cluster_name           = var.eks_cluster_name
-  vpc_id                     = var.vpc_id
-  private_subnet_ids         = var.private_subnet_ids
-  private_subnet_zones       = var.private_subnet_zones
-  eks_node_security_group_id = var.eks_node_security_group_id
-  hyperpod_instance_groups   = var.hyperpod_instance_groups
+  name                          = var.eks_cluster_name
+  eks_cluster_name              = data.aws_eks_cluster.this.name
+  eks_cluster_arn               = data.aws_eks_cluster.this.arn
+  eks_cluster_version           = data.aws_eks_cluster.this.version
+  eks_cluster_security_group_id = data.aws_eks_cluster.this.vpc_config[0].cluster_security_group_id
+  eks_node_security_group_id    = var.eks_node_security_group_id
+  vpc_id                        = var.vpc_id
+  private_subnet_ids            = var.private_subnet_ids
+  private_subnet_zones          = var.private_subnet_zones
+  instance_groups               = var.hyperpod_instance_groups
+  cluster_ready                 = var.cluster_ready
 }
 
 output "hyperpod_cluster_arn" {
-  value = module.hyperpod.hyperpod_cluster_arn
+  value = module.hyperpod.cluster_arn
 }
 
 output "hyperpod_cluster_status" {
-  value = module.hyperpod.hyperpod_cluster_status
+  value = module.hyperpod.cluster_status
 }
 
 output "karpenter_node_role_name" {

@@ -64,7 +64,6 @@ def broken(expression: str) -> str:
     parenthesis that holds a comma at its own level, and after each such comma. Strings
     (and the templates inside them) are kept whole."""
     out: list[str] = []
-    depth = 0
     stack: list[bool] = []  # per open bracket: does it break its items over lines?
     index = 0
     while index < len(expression):
@@ -77,14 +76,12 @@ def broken(expression: str) -> str:
         if char in "([{":
             splits = _has_top_level_comma(expression, index)
             stack.append(splits)
-            depth += 1
-            out.append(char + ("\n" + "  " * depth if splits else ""))
+            out.append(char + ("\n" + "  " * sum(stack) if splits else ""))
         elif char in ")]}":
             splits = stack.pop() if stack else False
-            depth -= 1
-            out.append(("\n" + "  " * depth if splits else "") + char)
+            out.append(("\n" + "  " * sum(stack) if splits else "") + char)
         elif char == "," and stack and stack[-1]:
-            out.append(",\n" + "  " * depth)
+            out.append(",\n" + "  " * sum(stack))
             index += 1
             while index < len(expression) and expression[index] == " ":
                 index += 1
@@ -191,7 +188,9 @@ def _body(body: dict[str, Any], blocks: frozenset[tuple[str, ...]], prefix: tupl
             for item in value if isinstance(value, list) else [value]:
                 nested.append(f"{key} {{\n{_body(item, blocks, path)}}}\n")
         elif key == "depends_on":
-            lines.append(f"{key} = [{', '.join(value)}]\n")
+            one_line = ", ".join(value)
+            listed = one_line if len(one_line) <= LINE_LENGTH else "\n" + ",\n".join(value) + "\n"
+            lines.append(f"{key} = [{listed}]\n")
         else:
             name = key if _IDENTIFIER.match(key) else json.dumps(key)
             lines.append(f"{name} = {expression(value)}\n")
