@@ -33,7 +33,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m scripts.bench_synth --runs $(or $(RUNS),5)
 
-## checkov on every synthesized stack (null-stripped copies), held to security/checkov-skips.yaml.
+## checkov on the default and everything-on stacks and their modules (null-stripped copies), held to security/checkov-skips.yaml.
 SCAN_VENV := .venv-scan
 $(SCAN_VENV)/.installed: requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
@@ -42,7 +42,8 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 
 scan: $(STAMP) $(SCAN_VENV)/.installed
 	$(PY) main.py
-	$(PY) -m scripts.security_scan --checkov $(SCAN_VENV)/bin/checkov
+	HYPERPOD_EKS_CONFIG=examples/configs/everything-on.yaml CDKTF_OUTDIR=cdktf.out/everything-on $(PY) main.py
+	$(PY) -m scripts.security_scan --checkov $(SCAN_VENV)/bin/checkov --outdir cdktf.out --outdir cdktf.out/everything-on
 
 ## The estimated apply critical path of the synthesized stack.
 plan-report: $(STAMP)

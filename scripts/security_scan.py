@@ -1,6 +1,7 @@
-"""Scan every synthesized stack with checkov and hold it to the skip list.
+"""Scan synthesized stacks, with the modules they call, with checkov and hold them to
+the skip list.
 
-    python -m scripts.security_scan [--outdir cdktf.out] [--checkov PATH]
+    python -m scripts.security_scan [--outdir cdktf.out ...] [--checkov PATH]
 
 cdktf writes explicit ``null`` attributes (``prefix_list_ids: null`` in a rule, ...) that
 hide real findings from the scanner, so each stack is scanned as a copy with nulls (and
@@ -26,11 +27,16 @@ REPO = Path(__file__).resolve().parent.parent
 SKIP_FILE = REPO / "security" / "checkov-skips.yaml"
 
 
+ROOT = "root"
+
+
 @dataclass(frozen=True)
 class Finding:
     check_id: str
     resource: str
     title: str
+    module: str = ROOT
+    """The module the block is in (``hyperpod``, ``karpenter``), or ``root``."""
 
     @property
     def logical_name(self) -> str:
@@ -43,9 +49,10 @@ class Skip:
     check_id: str
     resource: str
     reason: str
+    module: str = ROOT
 
     def matches(self, finding: Finding) -> bool:
-        return finding.check_id == self.check_id and finding.logical_name == self.resource
+        return (finding.check_id, finding.logical_name, finding.module) == (self.check_id, self.resource, self.module)
 
 
 def without_nulls(value: Any) -> Any:
@@ -56,11 +63,14 @@ def without_nulls(value: Any) -> Any:
     return value
 
 
+# Top-level blocks checkov's JSON parser fails on (the ``terraform`` settings block's
+# ``required_version`` string; ``moved`` blocks) and which hold nothing a check reads.
+UNSCANNED_BLOCKS = frozenset({"terraform", "moved"})
+
+
 def scannable(document: dict[str, Any]) -> dict[str, Any]:
-    """The copy checkov reads: no nulls, no cdktf metadata, and no ``terraform`` settings
-    block (checkov's JSON parser fails on its ``required_version`` string, and the block
-    holds nothing a security check reads)."""
-    return {k: v for k, v in without_nulls(document).items() if k != "terraform"}
+    """The copy checkov reads: no nulls, no cdktf metadata, none of ``UNSCANNED_BLOCKS``."""
+    return {k: v for k, v in without_nulls(document).items() if k not in UNSCANNED_BLOCKS}
 
 
 def load_skips(path: Path = SKIP_FILE) -> list[Skip]:
@@ -70,15 +80,27 @@ def load_skips(path: Path = SKIP_FILE) -> list[Skip]:
         reason = str(entry.get("reason", "")).strip()
         if len(reason) < 40:
             raise SystemExit(f"{path}: skip {entry.get('check')} on {entry.get('resource')} needs a real reason")
-        skips.append(Skip(entry["check"], entry["resource"], reason))
+        skips.append(Skip(entry["check"], entry["resource"], reason, entry.get("module", ROOT)))
     return skips
 
 
-def scan(stack_files: list[Path], checkov: str) -> tuple[int, list[Finding]]:
+def documents_of(stack_dir: Path) -> dict[str, Path]:
+    """``root`` and each module the stack calls, to their Terraform JSON."""
+    found = {ROOT: stack_dir / "cdk.tf.json"}
+    for module in sorted(stack_dir.glob("modules/*/main.tf.json")):
+        found[module.parent.name] = module
+    return found
+
+
+def scan(stack_dirs: list[Path], checkov: str) -> tuple[int, list[Finding]]:
+    """Each stack is copied with its modules where its module calls find them, so checkov
+    reads the modules through the calls (with the values the root module passes)."""
     with tempfile.TemporaryDirectory(prefix="checkov-") as folder:
-        for stack_file in stack_files:
-            document = scannable(json.loads(stack_file.read_text()))
-            (Path(folder) / f"{stack_file.parent.name}.tf.json").write_text(json.dumps(document, indent=1))
+        for index, stack_dir in enumerate(stack_dirs):
+            for module, path in documents_of(stack_dir).items():
+                target = Path(folder) / str(index) / ("" if module == ROOT else f"modules/{module}") / "main.tf.json"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(json.dumps(scannable(json.loads(path.read_text())), indent=1))
         result = subprocess.run(
             [checkov, "-d", folder, "--framework", "terraform_json", "--skip-download", "--quiet", "-o", "json"],
             capture_output=True,
@@ -89,34 +111,45 @@ def scan(stack_files: list[Path], checkov: str) -> tuple[int, list[Finding]]:
     report = json.loads(result.stdout)
     reports = report if isinstance(report, list) else [report]
     passed = sum(r["summary"]["passed"] for r in reports)
-    findings = [
-        Finding(check["check_id"], check["resource"], check["check_name"])
-        for r in reports
-        for check in r["results"].get("failed_checks", [])
-    ]
+    findings = sorted(
+        {
+            Finding(check["check_id"], check["resource"], check["check_name"], _module_of(check["file_path"]))
+            for r in reports
+            for check in r["results"].get("failed_checks", [])
+        },
+        key=lambda f: (f.module, f.check_id, f.resource),
+    )
     return passed, findings
+
+
+def _module_of(file_path: str) -> str:
+    parts = Path(file_path).parts
+    return parts[parts.index("modules") + 1] if "modules" in parts else ROOT
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--outdir", type=Path, default=Path("cdktf.out"))
+    parser.add_argument(
+        "--outdir", type=Path, action="append", help="a synth's output folder (repeat for several; default cdktf.out)"
+    )
     parser.add_argument("--checkov", default="checkov", help="checkov executable")
     args = parser.parse_args(argv)
-    stack_files = sorted(args.outdir.glob("stacks/*/cdk.tf.json"))
-    if not stack_files:
-        print(f"error: no synthesized stack under {args.outdir} (run `make synth` first)", file=sys.stderr)
+    outdirs = args.outdir or [Path("cdktf.out")]
+    stack_dirs = sorted(p.parent for outdir in outdirs for p in outdir.glob("stacks/*/cdk.tf.json"))
+    if not stack_dirs:
+        print(f"error: no synthesized stack under {', '.join(map(str, outdirs))} (run `make synth` first)", file=sys.stderr)
         return 2
     skips = load_skips()
-    passed, findings = scan(stack_files, args.checkov)
+    passed, findings = scan(stack_dirs, args.checkov)
     unexplained = [f for f in findings if not any(s.matches(f) for s in skips)]
     stale = [s for s in skips if not any(s.matches(f) for f in findings)]
-    print(f"checkov on {len(stack_files)} stack(s): {passed} passed, {len(findings)} failed, "
+    print(f"checkov on {len(stack_dirs)} stack(s) and their modules: {passed} passed, {len(findings)} failed, "
           f"{len(findings) - len(unexplained)} of them on the skip list, {len(unexplained)} unexplained")
     for finding in findings:
         mark = "skip" if finding not in unexplained else "FAIL"
-        print(f"  {mark} {finding.check_id} {finding.resource}: {finding.title}")
+        print(f"  {mark} {finding.check_id} {finding.module}: {finding.resource}: {finding.title}")
     for skip in stale:
-        print(f"  stale skip (matches nothing, remove it): {skip.check_id} {skip.resource}")
+        print(f"  stale skip (matches nothing, remove it): {skip.check_id} {skip.module}: {skip.resource}")
     return 1 if unexplained or stale else 0
 
 
