@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cdktf import App, TerraformResource, TerraformStack
+from cdktf import App, TerraformStack
 
 from modules.config import PlatformConfig
 from modules.core.module import MODULES_FOLDER, write_local_modules
@@ -50,17 +50,18 @@ def _swap_into_place(staging: Path, outdir: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def resource_counts(stack: TerraformStack) -> Counter:
-    """Resource blocks per subsystem (the stack's top-level constructs)."""
+def resource_counts(stack_dir: Path) -> Counter:
+    """Resource blocks per subsystem: the root module's top-level constructs (the first
+    part of each block's construct path) and the modules it calls (``module.<name>``)."""
     counts: Counter = Counter()
-    for construct in stack.node.find_all():
-        if isinstance(construct, TerraformResource) and not _is_data_source(construct):
-            counts[construct.node.path.split("/")[1]] += 1
+    root = json.loads((stack_dir / "cdk.tf.json").read_text())
+    for blocks in root.get("resource", {}).values():
+        for block in blocks.values():
+            counts[block["//"]["metadata"]["path"].split("/")[1]] += 1
+    for module in sorted((stack_dir / MODULES_FOLDER).glob("*/main.tf.json")):
+        document = json.loads(module.read_text())
+        counts[f"module.{module.parent.name}"] += sum(len(blocks) for blocks in document.get("resource", {}).values())
     return counts
-
-
-def _is_data_source(resource: TerraformResource) -> bool:
-    return resource.terraform_resource_type.startswith("data.") or type(resource).__name__.startswith("DataAws")
 
 
 def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -> None:
@@ -68,7 +69,7 @@ def print_summary(stack: TerraformStack, config: PlatformConfig, outdir: Path) -
     synthesized = json.loads((stack_dir / "cdk.tf.json").read_text())
     print(f"Synthesized stack '{stack.node.id}' ({config.region}, Kubernetes {config.kubernetes_version})")
     print(f"  output: {os.path.relpath(stack_dir)}/cdk.tf.json")
-    counts = resource_counts(stack)
+    counts = resource_counts(stack_dir)
     print(f"  resource blocks: {sum(counts.values())} (per-AZ blocks use count)")
     width = max([12, *map(len, counts)])
     for subsystem, count in sorted(counts.items()):

@@ -21,7 +21,7 @@ def test_synth_prints_a_summary(cli_synths):
     (_, result), _ = cli_synths
     assert "Synthesized stack 'ml-platform'" in result.stdout
     assert "end-of-life" not in result.stderr, "jsii runs on a supported Node.js"
-    for subsystem in ("network", "eks", "karpenter", "load_balancer_controller"):
+    for subsystem in ("network", "eks", "module.karpenter", "load_balancer_controller", "module.hyperpod"):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
         assert output in result.stdout
