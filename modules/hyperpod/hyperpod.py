@@ -183,11 +183,13 @@ class HyperPod(Construct):
 
 
 def _zones_have_a_subnet(inputs: HyperPodInputs) -> str:
-    """True when every group pinned to a zone finds a private subnet there (subnets are
-    spread over the zones found at apply time)."""
+    """True when every group pinned to a zone finds a private subnet there. It reads only
+    the subnets' zones, which are known at plan (the subnet IDs are not until apply): a
+    condition on the IDs is unknown at plan, so Terraform would check it only at apply,
+    after creating the VPC and the EKS cluster."""
     groups = inputs.reference("instance_groups")
-    ids, zones = inputs.reference("private_subnet_ids"), inputs.reference("private_subnet_zones")
-    has_subnet = f"length(matchkeys({ids}, {zones}, [group.availability_zone])) > 0"
+    zones = inputs.reference("private_subnet_zones")
+    has_subnet = f"contains({zones}, group.availability_zone)"
     return f"alltrue([for group in {groups} : group.availability_zone == null ? true : {has_subnet}])"
 
 
