@@ -85,17 +85,20 @@ class HyperPodAddons(Construct):
         enabled: str | None = None,
         waits_for: Sequence[str] = (),
     ) -> Addon:
+        depends_on = [self._props.hyperpod_cluster, *grants]
         addon = Addon(
             self,
             spec.name.removeprefix("amazon-sagemaker-hyperpod-").replace("-", "_"),
             cluster_name=self._props.eks_cluster_name,
             kubernetes_version=self._props.kubernetes_version,
             spec=spec,
-            depends_on=[self._props.hyperpod_cluster, *grants],
+            # A reference (waits_for) goes in through an override, which cdktf appends to a
+            # depends_on the resource already has: then the override alone names them all.
+            depends_on=None if waits_for else depends_on,
             enabled=enabled,
         )
         if waits_for:
-            refs.wait_for(addon.addon, self._props.hyperpod_cluster, *grants, *waits_for)
+            refs.wait_for(addon.addon, *depends_on, *waits_for)
         if configuration is not None:
             addon.addon.configuration_values = configuration
         self.addons.append(addon)
