@@ -61,4 +61,8 @@ class HyperPodCluster(Construct):
 
     @property
     def arn(self) -> str:
-        return self.reported("ClusterArn")
+        """The cluster's ARN: Cloud Control's identifier of this type (its primary
+        identifier is ``ClusterArn``). Unlike ``properties``, which an in-place update
+        makes unknown until it completes, the identifier stays known, so a policy naming
+        the cluster does not show an update with every change of an instance group."""
+        return self.resource.id
