@@ -100,4 +100,4 @@ def test_a_folder_instead_of_a_file_is_unreadable(tmp_path, monkeypatch, capsys)
     with pytest.raises(SystemExit) as exit_info:
         run(lambda app, config: None)
     assert exit_info.value.code == 2
-    assert "cannot read" in capsys.readouterr().err
+    assert "not a regular file" in capsys.readouterr().err

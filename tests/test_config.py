@@ -67,8 +67,12 @@ def test_every_problem_is_reported_at_once():
 def test_missing_and_unreadable_files(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config({CONFIG_ENV_VAR: str(tmp_path / "absent.yaml")})
-    with pytest.raises(ConfigError, match="cannot read"):
+    with pytest.raises(ConfigError, match="not a regular file"):
         load_config({CONFIG_ENV_VAR: str(tmp_path)})
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config({CONFIG_ENV_VAR: str(latin1)})
 
 
 def test_support_calendar():

@@ -1,10 +1,19 @@
 """Read the configuration: embedded defaults, overridden by the YAML file that
-``HYPERPOD_EKS_CONFIG`` names. Every problem is collected and reported with its key path."""
+``HYPERPOD_EKS_CONFIG`` names. Every problem is collected and reported with its key path.
+
+The file is read defensively, since a configuration file is input like any other: a
+regular file only (a named pipe would block, ``/dev/zero`` never ends), at most
+``MAX_FILE_BYTES``, YAML without anchors and aliases (a few hundred bytes of aliases
+expand into gigabytes), keys that are scalars, nesting at most ``MAX_DEPTH`` deep. Every
+refusal is a ``ConfigError``: one line per problem, values shortened, at most
+``MAX_PROBLEMS`` lines.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +25,11 @@ from .patterns import hint
 from .platform import PlatformConfig
 
 CONFIG_ENV_VAR = "HYPERPOD_EKS_CONFIG"
+# A platform configuration is a few KB; this leaves room for long instance-group lists.
+MAX_FILE_BYTES = 1 << 20
+MAX_DEPTH = 24
+MAX_PROBLEMS = 20
+MAX_VALUE_CHARS = 80
 
 
 @dataclass(frozen=True)
@@ -28,23 +42,60 @@ class ConfigProblem:
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; ``problems`` says why, one entry per problem."""
+    """The configuration cannot be used; ``problems`` says why, one entry per problem
+    (at most ``MAX_PROBLEMS``, the rest counted in a last line)."""
 
     def __init__(self, problems: list[ConfigProblem]):
+        if len(problems) > MAX_PROBLEMS:
+            more = len(problems) - MAX_PROBLEMS + 1
+            problems = [*problems[: MAX_PROBLEMS - 1], ConfigProblem("", f"... and {more} more problem(s)")]
         super().__init__("\n".join(map(str, problems)))
         self.problems = problems
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys instead of keeping the last one."""
+def shortened(value: Any) -> str:
+    """``repr`` of a value, cut to ``MAX_VALUE_CHARS`` for messages."""
+    text = repr(value)
+    return text if len(text) <= MAX_VALUE_CHARS else f"{text[: MAX_VALUE_CHARS - 15]}... ({len(text)} chars)"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses what a configuration file never needs and an attacker
+    could use: duplicate keys (the last one would win silently), keys that are not
+    scalars, anchors and aliases, and deep nesting."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001, ANN201 - PyYAML's protocol
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not accepted: write the values out", event.start_mark
+            )
+        event = self.peek_event()
+        if getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "YAML anchors (&name) are not accepted: write the values out", event.start_mark
+            )
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_DEPTH} levels deep", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: set = set()
         for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a key must be a plain name, not a list or mapping", key_node.start_mark
+                )
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                    None, None, f"duplicate key {shortened(key)}", key_node.start_mark
                 )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -60,22 +111,43 @@ def load_config(
     return parse_config(data, today=today, source=path or "defaults")
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
+def read_text(path: Path) -> str:
+    """The file's text: a regular file of at most ``MAX_FILE_BYTES``, UTF-8."""
     where = f"{CONFIG_ENV_VAR}={path}"
     try:
-        text = path.read_text(encoding="utf-8")
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):
+            raise ConfigError([ConfigProblem("", f"{where}: not a regular file; point it at a YAML file")])
+        if status.st_size > MAX_FILE_BYTES:
+            raise ConfigError(
+                [ConfigProblem("", f"{where}: {status.st_size} bytes, more than the {MAX_FILE_BYTES} a configuration may have")]
+            )
+        # O_NONBLOCK: if the path became a pipe after the check, opening it does not hang.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ConfigError([ConfigProblem("", f"{where}: more than {MAX_FILE_BYTES} bytes")])
+        return raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError([ConfigProblem("", f"{where}: no such file; point it at a YAML file")]) from None
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise ConfigError([ConfigProblem("", f"{where}: cannot read the file ({reason})")]) from None
+        raise ConfigError([ConfigProblem("", f"{where}: cannot read the file ({shortened(reason)[1:-1]})")]) from None
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    where = f"{CONFIG_ENV_VAR}={path}"
+    text = read_text(path)
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise ConfigError([ConfigProblem("", f"{where}: nested too deeply")]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         detail = getattr(err, "problem", None) or str(err)
-        raise ConfigError([ConfigProblem("", f"{where}: invalid YAML{at}: {detail}")]) from None
+        raise ConfigError([ConfigProblem("", f"{where}: invalid YAML{at}: {shortened(detail)[1:-1]}")]) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -88,10 +160,32 @@ def read_yaml(path: Path) -> dict[str, Any]:
 def parse_config(
     data: dict[str, Any], today: _dt.date | None = None, source: str = "defaults"
 ) -> PlatformConfig:
+    padded = list(_padded_strings(data, ()))
     try:
-        return PlatformConfig.model_validate(data, context={"today": today})
+        config = PlatformConfig.model_validate(data, context={"today": today})
     except ValidationError as err:
-        raise ConfigError([_problem(e, data) for e in err.errors()]) from None
+        raise ConfigError([*padded, *(_problem(e, data) for e in err.errors())]) from None
+    except RecursionError:
+        raise ConfigError([ConfigProblem("", "nested too deeply")]) from None
+    if padded:
+        raise ConfigError(padded)
+    return config
+
+
+def _padded_strings(value: Any, loc: tuple) -> Any:
+    """Problems for every key or value that starts or ends with whitespace (a YAML ``|``
+    block ends with a newline): nothing in the configuration means that, and Helm, the
+    Kubernetes API and IAM refuse such names at apply."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key != key.strip():
+                yield ConfigProblem(_dotted(loc) or "(top level)", f"the key {shortened(key)} has leading or trailing whitespace")
+            yield from _padded_strings(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _padded_strings(item, (*loc, index))
+    elif isinstance(value, str) and value != value.strip():
+        yield ConfigProblem(_dotted(loc), f"has leading or trailing whitespace or a newline; remove it (got {shortened(value)})")
 
 
 def _problem(error: dict[str, Any], data: dict[str, Any]) -> ConfigProblem:
@@ -109,7 +203,7 @@ def _problem(error: dict[str, Any], data: dict[str, Any]) -> ConfigProblem:
     value = error.get("input")
     if isinstance(value, (dict, list)) and error["type"].startswith("value_error"):
         return ConfigProblem(path, message)
-    return ConfigProblem(path, f"{message} (got {value!r})")
+    return ConfigProblem(path, f"{message} (got {shortened(value)})")
 
 
 def _dotted(loc: tuple) -> str:

@@ -18,14 +18,19 @@ from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
+from .cfn import definition, limits
 from .patterns import described
 from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
 from .terraform import TerraformRule, hcl_literal
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
+MAX_TAGS = definition("Tags")["maxItems"]
 Region = Annotated[str, described(REGION_PATTERN, "an AWS region code such as us-west-2 or eu-central-1")]
-TAG_KEY_PATTERN = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+# AWS tag rules, as the published HyperPod schema states them (every resource takes them).
+_TAG_TEXT = "Unicode letters, digits, spaces and _ . : / = + - @"
+TagKey = Annotated[str, *limits("Tag.Key", hint=f"1-128 {_TAG_TEXT}")]
+TagValue = Annotated[str, *limits("Tag.Value", hint=f"at most 256 {_TAG_TEXT}")]
 
 
 SUPPORTED_VERSION_MESSAGE = (
@@ -61,7 +66,7 @@ class PlatformConfig(Section):
     karpenter: KarpenterConfig = KarpenterConfig()
     hyperpod: HyperPodConfig = HyperPodConfig()
     state: StateConfig = StateConfig()
-    tags: dict[str, str] = Field(
+    tags: dict[TagKey, TagValue] = Field(
         default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
         description="Tags applied to every taggable resource (provider default_tags).",
     )
@@ -102,15 +107,12 @@ class PlatformConfig(Section):
 
     @field_validator("tags")
     @classmethod
-    def _tags_are_valid(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, tag_value in value.items():
-            if not TAG_KEY_PATTERN.match(key) or key.lower().startswith("aws:"):
-                raise ValueError(
-                    f"tag key {key!r} must be 1-128 letters, digits, spaces or _ . : / = + - @ "
-                    "and must not start with aws:"
-                )
-            if len(tag_value) > 256:
-                raise ValueError(f"tag {key!r} value is longer than 256 characters")
+    def _no_reserved_tag_prefix(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key.lower().startswith("aws:"):
+                raise ValueError(f"tag key {key!r} must not start with aws: (AWS reserves it)")
+        if len(value) > MAX_TAGS:
+            raise ValueError(f"{len(value)} tags; AWS resources take at most {MAX_TAGS}")
         return value
 
     @model_validator(mode="after")
