@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 
 from modules.config import PlatformConfig
 from modules.config.hyperpod import HyperPodConfig
+from modules.config.terraform import TerraformRule
 from modules.core.aws_context import AwsContext
 from modules.core.module import ModuleFile, ModuleSource, ModuleStack
 from modules.core.terraform_settings import pin_terraform_and_providers
@@ -53,6 +54,40 @@ WIRING: dict[str, tuple[str, str, object]] = {
 }
 
 
+def setting_rules(hyperpod: HyperPodConfig) -> dict[str, tuple[TerraformRule, ...]]:
+    """The checks ``HyperPodConfig._dependencies_present`` makes across settings, on the
+    module's variables (a tfvars file must not get past what the YAML cannot): a setting
+    that is a variable is read as ``var.<name>``, one only the YAML sets is its configured
+    value, so a rule on it is rendered only when that value calls for it."""
+    rules: dict[str, tuple[TerraformRule, ...]] = {
+        "enable_training_operator": (
+            TerraformRule(
+                "$value ? var.install_helm_dependencies : true",
+                "enable_training_operator needs cert-manager, which this platform installs with the HyperPod "
+                "helm dependencies: set install_helm_dependencies to true or enable_training_operator to false.",
+            ),
+        )
+    }
+    if hyperpod.enable_inference_operator:
+        rules["install_helm_dependencies"] = (
+            TerraformRule(
+                "$value",
+                "enable_inference_operator needs cert-manager for its webhooks, which this platform installs with "
+                "the HyperPod helm dependencies: keep install_helm_dependencies true or set "
+                "hyperpod.enable_inference_operator to false.",
+            ),
+        )
+    if not hyperpod.helm_subcharts.deep_health_check:
+        rules["instance_groups"] = (
+            TerraformRule(
+                "var.install_helm_dependencies ? alltrue([for group in $value : length(group.deep_health_checks) == 0]) : true",
+                "an instance group requests deep_health_checks but helm_subcharts.deep_health_check is false: "
+                "enable the sub-chart or remove the checks.",
+            ),
+        )
+    return rules
+
+
 class HyperPodModule(ModuleStack):
     """SageMaker HyperPod on an EKS cluster and VPC the caller has: lifecycle scripts,
     execution role, node security group, helm dependencies, the cluster and add-ons."""
@@ -62,9 +97,16 @@ class HyperPodModule(ModuleStack):
         hyperpod = config.hyperpod
         settings = hyperpod.model_dump(mode="json", exclude_none=True)
         configured = {"name": config.name, "tags": dict(config.tags)}
+        rules = setting_rules(hyperpod)
         variables = {
             field: setting_variable(
-                self.variables, field, HyperPodConfig, field, settings[field], yaml_key=f"hyperpod.{field}"
+                self.variables,
+                field,
+                HyperPodConfig,
+                field,
+                settings[field],
+                yaml_key=f"hyperpod.{field}",
+                rules=rules.get(field, ()),
             )
             for field in SETTINGS
         }
