@@ -1,22 +1,32 @@
-"""The rendered EC2NodeClasses, NodePools and Bottlerocket user data (no synth needed)."""
+"""The EC2NodeClasses, NodePools and Bottlerocket user data: as Terraform hands them to Helm
+(the node-pools release's values in the applied state, variables interpolated) and as the
+constructs render them for other configurations, each validated against the Karpenter v1
+CRDs kept in ``modules/karpenter/crds`` (see SOURCES.md there)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 import tomllib
+from functools import cache
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
+import jsonschema
 import pytest
 import yaml
 
 from modules.config import parse_config
 from modules.karpenter.pools import Pools, platform_pools
-from tests.karpenter_v1 import node_class_problems, node_pool_problems
+from tests.test_eks import VARIANT, VARIANT_ZONES
 
 REPO = Path(__file__).resolve().parent.parent
 CHART = REPO / "charts" / "karpenter-nodepools"
-REFERENCE_CRDS = REPO.parent / "shared" / "reference" / "karpenter"
+CRDS = REPO / "modules" / "karpenter" / "crds"
+NODE_POOLS_RELEASE = ("helm_release", "node_pools", "karpenter")
+# The GPU pool chosen in terraform.tfvars rather than the YAML.
+GPU_TFVARS = {"karpenter_gpu_instance_types": ["p5en.48xlarge", "p5.48xlarge"], "karpenter_gpu_capacity_types": ["spot", "reserved"]}
 
 
 def render(overrides: dict | None = None) -> Pools:
@@ -24,10 +34,16 @@ def render(overrides: dict | None = None) -> Pools:
     return platform_pools(config.karpenter, config.cluster_name, f"{config.name}-karpenter-node", config.tags)
 
 
+def helm_values(release: dict) -> dict:
+    """A release's values as Helm reads them: the YAML string Terraform interpolated."""
+    (values,) = release["values"]
+    return yaml.safe_load(values)
+
+
 @pytest.fixture(scope="module")
-def values() -> dict:
-    """The chart values as Helm will read them: parsed back from the rendered YAML."""
-    return yaml.safe_load(render().values_yaml())
+def values(deployed) -> dict:
+    """The default configuration's chart values, as applied."""
+    return helm_values(deployed.find(*NODE_POOLS_RELEASE))
 
 
 def by_name(manifests: list[dict]) -> dict[str, dict]:
@@ -46,15 +62,248 @@ def requirement(pool: dict, key: str, operator: str = "In") -> list[str]:
     return found[0]
 
 
+# --- The Karpenter v1 CRDs ---------------------------------------------------------------
+
+
+@cache
+def crds() -> dict[str, tuple[str, dict]]:
+    """Kind -> (apiVersion, the v1 openAPIV3Schema) of each CRD in the project."""
+    found = {}
+    for path in sorted(CRDS.glob("*.yaml")):
+        crd = yaml.safe_load(path.read_text())
+        (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
+        assert version["served"] and version["storage"], path.name
+        found[crd["spec"]["names"]["kind"]] = (f"{crd['spec']['group']}/v1", version["schema"]["openAPIV3Schema"])
+    return found
+
+
+def walk(schema: dict, value: Any, path: str) -> Iterator[tuple[str, dict, Any]]:
+    """(path, schema node, value) of every schema node the manifest gives a value."""
+    yield path, schema, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in schema.get("properties", {}):
+                yield from walk(schema["properties"][key], item, f"{path}.{key}")
+            elif isinstance(schema.get("additionalProperties"), dict):
+                yield from walk(schema["additionalProperties"], item, f"{path}[{key}]")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            yield from walk(schema["items"], item, f"{path}[{index}]")
+
+
+# The CRDs' CEL rules (x-kubernetes-validations): the API server evaluates them, jsonschema
+# does not. Each rule on a field our manifests set has its check here, keyed by its
+# message, as a literal reading of the rule; test_every_cel_rule_on_a_field_we_set_is_checked
+# fails for a rule missing here (new CRDs of a newer chart), so none is skipped silently.
+# Rules on oldSelf compare an update with the stored object and do not apply to a create.
+Check = Callable[[Any, str], bool]
+
+
+def listed(rule: str) -> list[str]:
+    """The string list a rule spells out (``x in ["a", "b"]``)."""
+    return json.loads(re.search(r" in (\[[^\]]*\])", rule).group(1))
+
+
+def domain(key: str) -> str:
+    return re.match(r"^([^/]+)", key).group(1)
+
+
+def label_rules(each: Callable[[Callable[[str], bool]], Callable[[Any, str], bool]]) -> dict[str, Check]:
+    """The label key rules, on a labels map (``each`` = all keys) or on one key."""
+    return {
+        'label "karpenter.sh/nodepool" is restricted': each(lambda k, r: k != "karpenter.sh/nodepool"),
+        'label "kubernetes.io/hostname" is restricted': each(lambda k, r: k != "kubernetes.io/hostname"),
+        'label domain "karpenter.k8s.aws" is restricted': each(
+            lambda k, r: k in listed(r) or not domain(k).endswith("karpenter.k8s.aws")
+        ),
+        'label domain "karpenter.sh" is restricted': each(lambda k, r: k in listed(r) or not domain(k).endswith("karpenter.sh")),
+    }
+
+
+def selector_terms(allowed: tuple[str, ...], exclusive: dict[str, tuple[str, ...]]) -> dict[str, Check]:
+    return {
+        **{
+            f"'{field}' is mutually exclusive, cannot be set with a combination of other fields in a {what}": (
+                lambda s, r, field=field, others=others: not all(field in x and any(o in x for o in others) for x in s)
+            )
+            for (field, what), others in exclusive.items()
+        },
+        f"expected at least one, got none, {allowed_text(allowed)}": lambda s, r: all(any(a in x for a in allowed) for x in s),
+    }
+
+
+def allowed_text(fields: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{f}'" for f in fields) + "]"
+
+
+NO_EMPTY_TAG = {"empty tag keys or values aren't supported": lambda s, r: all(k != "" and v != "" for k, v in s.items())}
+
+CEL_CHECKS: dict[str, Check] = {
+    # EC2NodeClass spec
+    "must specify exactly one of ['role', 'instanceProfile']": lambda s, r: ("role" in s) != ("instanceProfile" in s),
+    "must specify amiFamily if amiSelectorTerms does not contain an alias": lambda s, r: (
+        any("alias" in t for t in s["amiSelectorTerms"]) or "amiFamily" in s
+    ),
+    "role cannot be empty": lambda s, r: s != "",
+    "instanceProfile cannot be empty": lambda s, r: s != "",
+    # amiSelectorTerms
+    "'alias' is mutually exclusive, cannot be set with a combination of other amiSelectorTerms": lambda s, r: not (
+        any("alias" in x for x in s) and len(s) != 1
+    ),
+    "'alias' is mutually exclusive, cannot be set with a combination of other fields in amiSelectorTerms": lambda s, r: not any(
+        "alias" in x and any(k in x for k in ("id", "tags", "name", "owner")) for x in s
+    ),
+    "'id' is mutually exclusive, cannot be set with a combination of other fields in amiSelectorTerms": lambda s, r: not any(
+        "id" in x and any(k in x for k in ("alias", "tags", "name", "owner")) for x in s
+    ),
+    "expected at least one, got none, ['tags', 'id', 'name', 'alias', 'ssmParameter']": lambda s, r: all(
+        any(k in x for k in ("tags", "id", "name", "alias", "ssmParameter")) for x in s
+    ),
+    "'alias' is improperly formatted, must match the format 'family@version'": lambda s, r: bool(re.search(r"^[a-zA-Z0-9]+@.+$", s)),
+    "family is not supported, must be one of the following: 'al2', 'al2023', 'bottlerocket', 'windows2019', 'windows2022', 'windows2025'": (
+        lambda s, r: s.split("@")[0] in listed(r.replace("'", '"'))
+    ),
+    "windows families may only specify version 'latest'": lambda s, r: (
+        s.split("@")[1] == "latest" if s.split("@")[0] in ("windows2019", "windows2022", "windows2025") else True
+    ),
+    # blockDeviceMappings
+    "must have only one blockDeviceMappings with rootVolume": lambda s, r: sum(x.get("rootVolume") is True for x in s) <= 1,
+    "snapshotID or volumeSize must be defined": lambda s, r: "snapshotID" in s or "volumeSize" in s,
+    "snapshotID must be set when volumeInitializationRate is set": lambda s, r: (
+        "volumeInitializationRate" not in s or s.get("snapshotID", "") != ""
+    ),
+    # security group and subnet selectors
+    "securityGroupSelectorTerms cannot be empty": lambda s, r: len(s) != 0,
+    "subnetSelectorTerms cannot be empty": lambda s, r: len(s) != 0,
+    **selector_terms(
+        ("tags", "id", "name"),
+        {("id", "security group selector term"): ("tags", "name"), ("name", "security group selector term"): ("tags", "id")},
+    ),
+    **selector_terms(("tags", "id"), {("id", "subnet selector term"): ("tags",)}),
+    **NO_EMPTY_TAG,
+    # the tags of instances, volumes and interfaces
+    "empty tag keys aren't supported": lambda s, r: all(k != "" for k in s),
+    **{
+        f"tag contains a restricted tag matching {tag}": (
+            lambda s, r, tag=tag: all(not k.startswith(tag.rstrip("/")) if tag.endswith("/") else k != tag for k in s)
+        )
+        for tag in (
+            "eks:eks-cluster-name",
+            "kubernetes.io/cluster/",
+            "karpenter.sh/nodepool",
+            "karpenter.sh/nodeclaim",
+            "karpenter.k8s.aws/ec2nodeclass",
+        )
+    },
+    # NodePool spec (static pools have replicas; ours have none)
+    "'weight' is not supported on static NodePools": lambda s, r: "replicas" not in s or "weight" not in s,
+    "only 'limits.nodes' is supported on static NodePools": lambda s, r: (
+        "replicas" not in s or not s.get("limits") or list(s["limits"]) == ["nodes"]
+    ),
+    # nodeClassRef
+    "group may not be empty": lambda s, r: s != "",
+    "kind may not be empty": lambda s, r: s != "",
+    "name may not be empty": lambda s, r: s != "",
+    # requirements
+    "requirements operator 'Gt', 'Lt', 'Gte', or 'Lte' must have a single positive integer value": lambda s, r: all(
+        len(x.get("values", [])) == 1 and re.fullmatch(r"[+-]?[0-9]+", x["values"][0]) and int(x["values"][0]) >= 0
+        for x in s
+        if x["operator"] in ("Gt", "Lt", "Gte", "Lte")
+    ),
+    "requirements with 'minValues' must have at least that many values specified in the 'values' field": lambda s, r: all(
+        len(x.get("values", [])) >= x["minValues"] for x in s if x["operator"] == "In" and "minValues" in x
+    ),
+    "requirements with operator 'In' must have a value defined": lambda s, r: all(
+        len(x.get("values", [])) != 0 for x in s if x["operator"] == "In"
+    ),
+}
+# Keys of a labels map, or one requirement key.
+LABEL_MAP_CHECKS = label_rules(lambda check: lambda s, r: all(check(k, r) for k in s))
+LABEL_KEY_CHECKS = label_rules(lambda check: lambda s, r: check(s, r))
+# "if set, amiFamily must be 'AL2023' or 'Custom' when using an AL2023 alias", one per family.
+AMI_FAMILY = re.compile(r"^if set, amiFamily must be '(\w+)' or 'Custom' when using an? (\w+) alias$")
+
+
+def cel_check(path: str, message: str) -> Check | None:
+    if message in CEL_CHECKS:
+        return CEL_CHECKS[message]
+    if message in LABEL_MAP_CHECKS:
+        return (LABEL_KEY_CHECKS if ".requirements[" in path else LABEL_MAP_CHECKS)[message]
+    match = AMI_FAMILY.match(message)
+    if match:
+        family, alias = match.group(1), match.group(2).lower()
+        return lambda s, r: "amiFamily" not in s or (
+            s["amiFamily"] in ("Custom", family)
+            if any(t.get("alias", "").split("@")[0] == alias for t in s["amiSelectorTerms"])
+            else True
+        )
+    return None
+
+
+def cel_rules(manifest: dict) -> Iterator[tuple[str, dict, Any]]:
+    """(path, rule, value) of every CEL rule on a field the manifest sets."""
+    _, schema = crds()[manifest["kind"]]
+    for path, node, value in walk(schema, manifest, manifest["kind"]):
+        for rule in node.get("x-kubernetes-validations", []):
+            yield path, rule, value
+
+
+def crd_problems(manifest: dict) -> list[str]:
+    """What the API server would refuse in a manifest: its kind and name, the v1 schema
+    (jsonschema) and the CEL rules."""
+    if manifest.get("kind") not in crds():
+        return [f"no CRD of kind {manifest.get('kind')!r}"]
+    api_version, schema = crds()[manifest["kind"]]
+    problems = []
+    if manifest.get("apiVersion") != api_version:
+        problems.append(f"apiVersion {manifest.get('apiVersion')!r} is not {api_version}")
+    name = manifest.get("metadata", {}).get("name", "")
+    if not (re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", name) and len(name) <= 253):
+        problems.append(f"metadata.name {name!r} is not a DNS subdomain name")
+    for error in jsonschema.Draft4Validator(schema).iter_errors(manifest):
+        problems.append(f"{'.'.join(str(p) for p in error.absolute_path)}: {error.message}")
+    for path, rule, value in cel_rules(manifest):
+        if "oldSelf" in rule["rule"]:
+            continue
+        check = cel_check(path, rule["message"])
+        if check is None:
+            problems.append(f"{path}: no check for the CEL rule {rule['rule']!r}")
+        elif not check(value, rule["rule"]):
+            problems.append(f"{path}: {rule['message']}")
+    return problems
+
+
+def manifests(chart_values: dict) -> list[dict]:
+    return chart_values["nodeClasses"] + chart_values["nodePools"]
+
+
+# --- Tests --------------------------------------------------------------------------------
+
+
 def test_rendered_yaml_round_trips_to_the_same_manifests():
     pools = render()
     assert yaml.safe_load(pools.values_yaml()) == pools.values()
     assert "&id" not in pools.values_yaml(), "no YAML anchors in what Helm reads"
 
 
-def test_values_hold_no_terraform_template_syntax(values):
+def test_terraform_gives_helm_what_the_constructs_render(values):
+    """The module writes the cluster name and the GPU pool's choices as variables; once
+    Terraform interpolates them, Helm reads what the configuration renders."""
+    assert values == render().values()
+
+
+def test_values_hold_no_unintended_terraform_template_syntax(stack, values):
     text = render().values_yaml()
     assert "${" not in text and "%{" not in text, "Terraform would interpolate these in the values string"
+    # In the module, only the variables are templates, and nothing is left once applied.
+    (written,) = stack.block("helm_release", "node_pools", "karpenter")["values"]
+    assert set(re.findall(r"\$\{([^}]*)\}", written)) == {
+        "var.cluster_name",
+        "jsonencode(var.gpu_pool_instance_types)",
+        "jsonencode(var.gpu_pool_capacity_types)",
+    }
+    assert "%{" not in written
+    assert "${" not in yaml.safe_dump(values)
 
 
 def test_classes_and_pools_are_the_expected_ones(values):
@@ -63,10 +312,33 @@ def test_classes_and_pools_are_the_expected_ones(values):
 
 
 def test_every_manifest_is_a_valid_karpenter_v1_object(values):
-    for node_class in values["nodeClasses"]:
-        assert node_class_problems(node_class) == [], node_class["metadata"]["name"]
-    for node_pool in values["nodePools"]:
-        assert node_pool_problems(node_pool) == [], node_pool["metadata"]["name"]
+    for manifest in manifests(values):
+        assert crd_problems(manifest) == [], manifest["metadata"]["name"]
+
+
+@pytest.mark.parametrize("source", ["everything on", "variant", "gpu tfvars", "small default pool", "other gpu pool"])
+def test_every_rendered_configuration_is_valid_against_the_crds(source, deploy, planned, everything_on):
+    if source == "everything on":
+        chart_values = helm_values(deploy(everything_on).find(*NODE_POOLS_RELEASE))
+    elif source == "variant":
+        chart_values = helm_values(deploy(VARIANT, VARIANT_ZONES).find(*NODE_POOLS_RELEASE))
+    elif source == "gpu tfvars":
+        chart_values = helm_values(planned({}, GPU_TFVARS).find(*NODE_POOLS_RELEASE))
+    elif source == "small default pool":
+        chart_values = render({"karpenter": {"default_pool": {"min_vcpu": 8, "max_vcpu": 8}}}).values()
+    else:
+        gpu = {"instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "reserved"]}
+        chart_values = render({"karpenter": {"gpu_pool": gpu}, "tags": {"team": "research"}}).values()
+    assert len(manifests(chart_values)) == 4
+    for manifest in manifests(chart_values):
+        assert crd_problems(manifest) == [], manifest["metadata"]["name"]
+
+
+def test_every_cel_rule_on_a_field_we_set_is_checked(values):
+    rules = [(path, rule) for m in manifests(values) for path, rule, _ in cel_rules(m)]
+    assert len(rules) > 40, "the walk reaches the CEL rules"
+    unchecked = {rule["rule"] for path, rule in rules if "oldSelf" not in rule["rule"] and cel_check(path, rule["message"]) is None}
+    assert unchecked == set()
 
 
 def test_structural_checks_catch_broken_manifests(values):
@@ -74,16 +346,25 @@ def test_structural_checks_catch_broken_manifests(values):
     pool["spec"]["template"]["spec"]["requirements"][0]["operator"] = "Between"
     del pool["spec"]["template"]["spec"]["nodeClassRef"]["group"]
     pool["spec"]["disruption"]["consolidationPolicy"] = "WhenIdle"
-    problems = node_pool_problems(pool)
+    pool["spec"]["template"]["spec"]["requirements"][1]["values"] = ["three"]
+    pool["spec"]["template"]["metadata"]["labels"]["karpenter.sh/custom"] = "x"
+    problems = crd_problems(pool)
     assert any("Between" in p for p in problems)
-    assert any("nodeClassRef.group" in p for p in problems)
+    assert any("nodeClassRef" in p and "'group' is a required property" in p for p in problems)
     assert any("WhenIdle" in p for p in problems)
+    assert any("single positive integer value" in p for p in problems)
+    assert any('label domain "karpenter.sh" is restricted' in p for p in problems)
     node_class = copy.deepcopy(values["nodeClasses"][0])
     node_class["spec"]["instanceProfile"] = "x"
     node_class["spec"]["metadataOptions"]["httpTokens"] = "always"
     node_class["spec"]["blockDeviceMappings"][0]["ebs"]["volumeSize"] = "100GB"
-    problems = node_class_problems(node_class)
-    assert len(problems) == 3, problems
+    node_class["spec"]["tags"] = {"kubernetes.io/cluster/other": "owned"}
+    problems = crd_problems(node_class)
+    assert len(problems) == 4, problems
+    assert any("exactly one of ['role', 'instanceProfile']" in p for p in problems)
+    assert any("kubernetes.io/cluster/" in p for p in problems)
+    node_class["apiVersion"] = "karpenter.sh/v1"
+    assert any("apiVersion" in p for p in crd_problems(node_class))
 
 
 def test_pools_reference_existing_node_classes(values):
@@ -94,14 +375,19 @@ def test_pools_reference_existing_node_classes(values):
         assert ref["name"] in classes
 
 
-def test_node_classes_are_bottlerocket_with_discovery_selectors_and_the_node_role(values):
+def test_node_classes_are_bottlerocket_with_discovery_selectors_and_the_node_role(values, deployed):
     for node_class in values["nodeClasses"]:
         spec = node_class["spec"]
         assert spec["amiSelectorTerms"] == [{"alias": "bottlerocket@latest"}]
-        assert spec["role"] == "ml-platform-karpenter-node"
+        assert spec["role"] == deployed.find("aws_iam_role", "node_role", "karpenter")["name"] == "ml-platform-karpenter-node"
         discovery = [{"tags": {"karpenter.sh/discovery": "ml-platform"}}]
         assert spec["subnetSelectorTerms"] == discovery
         assert spec["securityGroupSelectorTerms"] == discovery
+    # The tags the selectors look for are on the private subnets and the node security group.
+    private = [v for a, v in deployed.of_type("aws_subnet").items() if ".network_private_subnets[" in a]
+    assert private and all(s["tags_all"]["karpenter.sh/discovery"] == "ml-platform" for s in private)
+    node_group = deployed.find("aws_security_group", "eks_security_groups_node")
+    assert node_group["tags_all"]["karpenter.sh/discovery"] == "ml-platform"
 
 
 def test_node_classes_require_imdsv2_and_encrypt_every_volume(values):
@@ -114,9 +400,12 @@ def test_node_classes_require_imdsv2_and_encrypt_every_volume(values):
         assert all(v["ebs"]["encrypted"] is True and v["ebs"]["volumeType"] == "gp3" for v in volumes)
 
 
-def test_node_classes_tag_instances_with_the_platform_tags(values):
+def test_node_classes_tag_instances_with_the_platform_tags(values, deploy):
     for node_class in values["nodeClasses"]:
         assert node_class["spec"]["tags"] == {"managed-by": "cdktf", "project": "ml-platform"}
+    # Configured tags replace them, as they replace the provider's default tags.
+    for node_class in helm_values(deploy(VARIANT, VARIANT_ZONES).find(*NODE_POOLS_RELEASE))["nodeClasses"]:
+        assert node_class["spec"]["tags"] == {"team": "ml"}
 
 
 SOCI_PATH = ("settings", "container-runtime-plugins", "soci-snapshotter")
@@ -207,11 +496,15 @@ def test_gpu_pool_is_tainted_spot_h100_with_room_for_a_whole_p5(values):
     assert pool["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
 
 
-def test_gpu_pool_follows_its_configuration():
+def test_gpu_pool_follows_its_configuration(planned):
     pools = render({"karpenter": {"gpu_pool": {"instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "reserved"]}}})
     pool = by_name(pools.values()["nodePools"])["p5-gpu-h100"]
     assert requirement(pool, "node.kubernetes.io/instance-type") == ["p4d.24xlarge"]
     assert requirement(pool, "karpenter.sh/capacity-type") == ["spot", "reserved"]
+    # Chosen in terraform.tfvars instead: Terraform writes the lists into the values.
+    from_tfvars = by_name(helm_values(planned({}, GPU_TFVARS).find(*NODE_POOLS_RELEASE))["nodePools"])["p5-gpu-h100"]
+    assert requirement(from_tfvars, "node.kubernetes.io/instance-type") == ["p5en.48xlarge", "p5.48xlarge"]
+    assert requirement(from_tfvars, "karpenter.sh/capacity-type") == ["spot", "reserved"]
 
 
 def test_same_configuration_renders_identical_values():
@@ -227,19 +520,18 @@ def test_chart_emits_exactly_the_rendered_values():
     assert referenced == set(render().values()) == set(yaml.safe_load((CHART / "values.yaml").read_text()))
 
 
-@pytest.mark.skipif(not REFERENCE_CRDS.is_dir(), reason="reference CRDs (../shared) are not on this machine")
-def test_manifests_validate_against_the_reference_crds(values):
-    jsonschema = pytest.importorskip("jsonschema")
-    schemas = {}
-    for path in REFERENCE_CRDS.glob("*.yaml"):
-        crd = yaml.safe_load(path.read_text())
-        version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1")
-        schemas[crd["spec"]["names"]["kind"]] = version["schema"]["openAPIV3Schema"]
-    for manifest in values["nodeClasses"] + values["nodePools"]:
-        jsonschema.validate(manifest, schemas[manifest["kind"]])
+def test_the_crds_are_those_of_the_pinned_chart():
+    """SOURCES.md names the chart version the CRDs come from: the configured default."""
+    sources = (CRDS / "SOURCES.md").read_text()
+    pinned = parse_config({}).karpenter.chart_version
+    for path in CRDS.glob("*.yaml"):
+        (row,) = [line for line in sources.splitlines() if line.startswith(f"| {path.name} |")]
+        assert f"v{pinned} " in row, f"{path.name} is not from chart {pinned}: {row}"
+    assert set(crds()) == {"NodePool", "EC2NodeClass"}
 
 
 def test_tags_karpenter_reserves_are_left_to_karpenter():
     pools = render({"tags": {"team": "research", "karpenter.sh/nodepool": "x", "kubernetes.io/cluster/other": "owned"}})
     for node_class in pools.values()["nodeClasses"]:
         assert node_class["spec"]["tags"] == {"team": "research"}
+        assert crd_problems(node_class) == []
