@@ -5,27 +5,47 @@ from __future__ import annotations
 import pytest
 
 from modules.config import ConfigError, parse_config
+from tests.stacks import REPO, STACK_AT
+from tests.test_eks import ELSEWHERE
+
+PROVIDERS = {
+    "aws": {"source": "hashicorp/aws", "version": "~> 6.25.0"},
+    "helm": {"source": "hashicorp/helm", "version": "~> 3.1.1"},
+}
 
 
 def test_fully_qualified_provider_sources_that_accept_patch_releases(stack):
-    providers = stack["terraform"]["required_providers"]
-    assert providers["aws"] == {"source": "hashicorp/aws", "version": "~> 6.25.0"}
-    assert providers["helm"] == {"source": "hashicorp/helm", "version": "~> 3.1.1"}
-    assert stack["terraform"]["required_version"] == ">= 1.10.0"
+    for where, document in stack.all_documents().items():
+        # The modules pin what the root pins: one provider version for the whole configuration.
+        assert document["terraform"]["required_providers"] == PROVIDERS, where or "root"
+        assert document["terraform"]["required_version"] == ">= 1.10.0", where or "root"
+
+
+def test_terraform_reads_the_pins_as_written(plan):
+    """What Terraform made of the terraform block when it planned the default configuration."""
+    planned = plan({}).json
+    assert tuple(int(part) for part in planned["terraform_version"].split(".")[:2]) >= (1, 10)
+    providers = planned["configuration"]["provider_config"]
+    for name, pin in PROVIDERS.items():
+        assert providers[name]["full_name"] == f"registry.terraform.io/{pin['source']}"
+        assert providers[name]["version_constraint"] == pin["version"]
 
 
 def test_local_state_beside_the_project_by_relative_path(stack):
-    assert stack["terraform"]["backend"] == {"local": {"path": "../../../terraform.ml-platform.tfstate"}}
+    path = stack.root["terraform"]["backend"]["local"]["path"]
+    assert path == "../../../terraform.ml-platform.tfstate"
+    assert (REPO / STACK_AT / stack.folder.name / path).resolve() == REPO / "terraform.ml-platform.tfstate"
 
 
 def test_s3_state_with_native_locking(synth):
-    stack = synth({"state": {"backend": "s3", "s3_bucket": "acme-terraform-state"}})
-    assert stack["terraform"]["backend"] == {
+    # ELSEWHERE: GovCloud, so the bucket's region is seen to follow the configured one.
+    stack = synth(ELSEWHERE)
+    assert stack.root["terraform"]["backend"] == {
         "s3": {
             "bucket": "acme-terraform-state",
             "encrypt": True,
             "key": "ml-platform/terraform.tfstate",
-            "region": "us-west-2",
+            "region": "us-gov-west-1",
             "use_lockfile": True,
         }
     }
