@@ -1,4 +1,5 @@
-"""The example workloads target the pools the stack creates, as those pools are rendered."""
+"""The example workloads target the pools the stack creates, as Terraform hands them to
+Helm (the node-pools release's values in the applied state)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from modules.config import parse_config
-from modules.karpenter.pools import platform_pools
-
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "workloads"
 
 
 @pytest.fixture(scope="module")
-def pools() -> dict[str, dict]:
-    config = parse_config({})
-    values = platform_pools(config.karpenter, config.cluster_name, "node-role", config.tags).values()
-    return {pool["metadata"]["name"]: pool for pool in values["nodePools"]}
+def pools(deployed) -> dict[str, dict]:
+    (values,) = deployed.find("helm_release", "node_pools", "karpenter")["values"]
+    return {pool["metadata"]["name"]: pool for pool in yaml.safe_load(values)["nodePools"]}
 
 
 def pod_spec(file_name: str) -> dict:
