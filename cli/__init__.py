@@ -4,4 +4,12 @@
 from .app import Invocation, run, start
 from .runtime import prepare as prepare_runtime
 
-__all__ = ["Invocation", "prepare_runtime", "run", "start"]
+
+def synth_atomically(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201 - the same signature as cli.synth's
+    """``cli.synth.synth_atomically``, imported on first use (it loads cdktf)."""
+    from .synth import synth_atomically as synthesize
+
+    return synthesize(*args, **kwargs)
+
+
+__all__ = ["Invocation", "prepare_runtime", "run", "start", "synth_atomically"]

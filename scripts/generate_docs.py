@@ -14,8 +14,8 @@ from modules.config import parse_config
 from modules.config.hyperpod_instance_types import render_markdown as instance_types
 from scripts.plan_report import terraform_graph
 from tooling.analysis import DependencyGraph
-from tooling.analysis.architecture import render_markdown as architecture
-from tooling.docs.hcl_teams import render_hcl_teams
+from tooling.analysis import architecture_markdown as architecture
+from tooling.docs import render_hcl_teams
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -30,10 +30,9 @@ class Synthesized:
 def default_stack() -> Synthesized:
     """The default configuration synthesized the way main.py does it, and Terraform's
     dependency graph of it (offline stand-in providers)."""
-    from cli import prepare_runtime
+    from cli import prepare_runtime, synth_atomically
 
     prepare_runtime()
-    from cli.synth import synth_atomically
     from main import build
 
     with tempfile.TemporaryDirectory() as folder:

@@ -14,8 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tooling.analysis import DependencyGraph, from_dot
-from tooling.analysis.create_times import create_seconds
+from tooling.analysis import DependencyGraph, create_seconds, from_dot
 from tooling.offline import TerraformError, Workspace, terraform_binary
 
 DEFAULT_STACK = Path("cdktf.out/stacks/ml-platform")

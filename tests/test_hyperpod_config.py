@@ -107,7 +107,7 @@ BAD_INPUTS = [
     ("not an ml type", _groups("- name: a\n  instance_type: g5.xlarge\n  instance_count: 1\n"),
      "hyperpod.instance_groups[0].instance_type", "start with ml."),
     ("unknown ml type", _groups("- name: a\n  instance_type: ml.x9.huge\n  instance_count: 1\n"),
-     "hyperpod.instance_groups[0].instance_type", "hyperpod_instance_types.py"),
+     "hyperpod.instance_groups[0].instance_type", "offers no HyperPod instance type"),
     ("negative count", _groups("- name: a\n  instance_type: ml.g5.xlarge\n  instance_count: -1\n"),
      "hyperpod.instance_groups[0].instance_count", "greater than or equal to 0"),
     ("min above count", _groups(GPU + "  min_instance_count: 3\n"),

@@ -13,6 +13,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
 from .cfn import Cfn, enum, limits
 from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
@@ -27,7 +28,6 @@ AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
 AvailabilityZone = Annotated[str, described(AVAILABILITY_ZONE_PATTERN, "an availability zone name such as us-west-2a")]
 DeepHealthCheck = Literal[enum("DeepHealthCheckType")]  # type: ignore[valid-type]
 DEEP_HEALTH_CHECKS: tuple[str, ...] = enum("DeepHealthCheckType")
-MAX_TAINTS = 50
 
 
 def _deep_check_types() -> str:
@@ -50,11 +50,16 @@ class InstanceGroupConfig(Section):
     instance_type: Annotated[str, Cfn("InstanceType")] = Field(
         description="HyperPod instance type (ml.*), see docs/hyperpod-instance-types.md."
     )
-    instance_count: Annotated[int, *limits("ClusterInstanceGroup.InstanceCount"), Cfn("InstanceCount")] = Field(
+    instance_count: Annotated[
+        int, *limits("ClusterInstanceGroup.InstanceCount"), *api_limits("ClusterInstanceCount"), Cfn("InstanceCount")
+    ] = Field(
         description="Instances HyperPod keeps in the group."
     )
     min_instance_count: Annotated[
-        int | None, *limits("ClusterInstanceGroup.MinInstanceCount"), Cfn("MinInstanceCount")
+        int | None,
+        *limits("ClusterInstanceGroup.MinInstanceCount"),
+        *api_limits("ClusterInstanceCount"),
+        Cfn("MinInstanceCount"),
     ] = Field(default=None, description="Instances needed for the group to be InService (<= instance_count).")
     ebs_volume_gb: Annotated[
         int,
@@ -68,11 +73,15 @@ class InstanceGroupConfig(Section):
     threads_per_core: Annotated[int, *limits("ClusterInstanceGroup.ThreadsPerCore"), Cfn("ThreadsPerCore")] = Field(
         default=2, description="2 keeps simultaneous multithreading on, 1 turns it off."
     )
-    labels: Annotated[dict[LabelKey, LabelValue], Cfn("KubernetesConfig.Labels")] = Field(
+    labels: Annotated[
+        dict[Annotated[LabelKey, *api_limits("ClusterKubernetesLabelKey")], LabelValue],
+        *api_limits("ClusterKubernetesLabels"),
+        Cfn("KubernetesConfig.Labels"),
+    ] = Field(
         default_factory=dict, description="Kubernetes labels of the nodes."
     )
-    taints: Annotated[list[TaintConfig], Cfn("KubernetesConfig.Taints")] = Field(
-        default_factory=list, max_length=MAX_TAINTS, description="Kubernetes taints of the nodes."
+    taints: Annotated[list[TaintConfig], *api_limits("ClusterKubernetesTaints"), Cfn("KubernetesConfig.Taints")] = Field(
+        default_factory=list, description="Kubernetes taints of the nodes."
     )
     capacity: Annotated[
         Literal["on-demand", "spot"] | None,
@@ -107,6 +116,8 @@ class InstanceGroupConfig(Section):
     def _known_instance_type(cls, value: str) -> str:
         if not value.startswith("ml."):
             raise ValueError(f"HyperPod instance types start with ml.: did you mean ml.{value}?")
+        if value not in hyperpod_instance_types():
+            raise ValueError(f"the SageMaker API offers no HyperPod instance type {value} ({source_of('sagemaker_api.json')})")
         if facts_of(value) is None:
             raise ValueError(
                 f"not a HyperPod instance type this platform knows; families: {', '.join(known_families())} "
@@ -193,6 +204,7 @@ class HyperPodConfig(Section):
     instance_groups: Annotated[
         list[InstanceGroupConfig],
         *limits("ClusterInstanceGroupsList"),
+        *api_limits("ClusterInstanceGroupSpecifications"),
         TerraformRule(
             "length(distinct([for group in $value : group.name])) == length($value)",
             "Each instance group needs its own name.",

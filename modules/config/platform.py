@@ -7,6 +7,7 @@ a new subsystem adds its section here and nowhere else.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import re
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
+from .aws_api import regions, source_of
 from .cfn import definition, limits
 from .patterns import described
 from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
@@ -26,7 +28,11 @@ from .terraform import TerraformRule, hcl_literal
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 REGION_PATTERN = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$"
 MAX_TAGS = definition("Tags")["maxItems"]
-Region = Annotated[str, described(REGION_PATTERN, "an AWS region code such as us-west-2 or eu-central-1")]
+KNOWN_REGION = TerraformRule(
+    lambda: f"contains({json.dumps(sorted(regions()))}, $value)",
+    f"region must be a region AWS has ({source_of('aws_regions.json')}).",
+)
+Region = Annotated[str, described(REGION_PATTERN, "an AWS region code such as us-west-2 or eu-central-1"), KNOWN_REGION]
 # AWS tag rules, as the published HyperPod schema states them (every resource takes them).
 _TAG_TEXT = "Unicode letters, digits, spaces and _ . : / = + - @"
 TagKey = Annotated[str, *limits("Tag.Key", hint=f"1-128 {_TAG_TEXT}")]
@@ -78,6 +84,18 @@ class PlatformConfig(Section):
             raise ValueError(
                 "must be 3-32 characters of lowercase letters, digits and hyphens, start with "
                 "a letter and end with a letter or digit (it names buckets and IAM roles)"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_exists(cls, value: str) -> str:
+        if value not in regions():
+            close = sorted(r for r in regions() if r.split("-")[0] == value.split("-")[0])[:6]
+            raise ValueError(
+                f"no AWS region {value} in {source_of('aws_regions.json')}"
+                + (f"; regions nearby: {', '.join(close)}" if close else "")
+                + " (a region AWS opened since: python -m scripts.refresh_reference_data)"
             )
         return value
 

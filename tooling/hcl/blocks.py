@@ -11,10 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from tooling.offline.bindings import bindings_for
-from tooling.offline.jsii_schema import schemas_for
-from tooling.offline.schema import served_schema
-from tooling.offline.usage import scan
+from tooling.offline import served_schemas
 
 BlockPaths = dict[tuple[str, str], frozenset[tuple[str, ...]]]
 """(section, type) -> the key paths inside it that are nested blocks; section is
@@ -23,11 +20,8 @@ BlockPaths = dict[tuple[str, str], frozenset[tuple[str, ...]]]
 
 def block_paths(folder: Path) -> BlockPaths:
     """For every type the configuration in ``folder`` (and the local modules it calls) uses."""
-    usage = scan(folder)
     paths: BlockPaths = {}
-    for provider in usage.sources():
-        resources, data_sources = usage.types_of(provider)
-        schema = served_schema(schemas_for(bindings_for(provider), resources, data_sources))
+    for provider, schema in served_schemas(folder).items():
         paths[("provider", provider)] = frozenset(_blocks(schema["provider"], ()))
         for section, kind in (("resource", "resources"), ("data", "data_sources")):
             for type_name, block in schema[kind].items():

@@ -73,11 +73,24 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["BindingsError", "ConfigurationError", "Plan", "Result", "TerraformError", "Workspace", "terraform_binary"]
+__all__ = [
+    "BindingsError",
+    "ConfigurationError",
+    "Plan",
+    "Result",
+    "TerraformError",
+    "Workspace",
+    "served_schemas",
+    "terraform_binary",
+]
 
 
 def __getattr__(name: str) -> Any:
     # Lazy: the provider process imports this package and needs none of the workspace code.
+    if name == "served_schemas":
+        from .schema import served_schemas
+
+        return served_schemas
     if name in __all__:
         from . import workspace
 

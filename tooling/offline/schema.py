@@ -10,6 +10,8 @@ terraform-plugin-framework nested attribute), and the flags ``required``, ``opti
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import copy
 from typing import Any
 
@@ -116,3 +118,18 @@ def served_schema(schemas: ProviderSchemas) -> dict[str, Any]:
                 _mark(served, path, "sensitive")
             out[kind][type_name] = served
     return out
+
+
+def served_schemas(folder: Path) -> dict[str, dict[str, Any]]:
+    """Provider type name -> the schema its stand-in serves, for the resource and data
+    source types the configuration in ``folder`` (and the local modules it calls) uses."""
+    from .bindings import bindings_for
+    from .jsii_schema import schemas_for
+    from .usage import scan
+
+    usage = scan(folder)
+    served = {}
+    for provider in usage.sources():
+        resources, data_sources = usage.types_of(provider)
+        served[provider] = served_schema(schemas_for(bindings_for(provider), resources, data_sources))
+    return served
