@@ -84,8 +84,11 @@ def test_all_limits_are_checked_against_the_gpu_shape():
     assert parse_config({"karpenter": {"gpu_pool": {"limits": roomy}}}).karpenter.gpu_pool.limits.gpus == 16
 
 
-def test_unknown_gpu_types_are_not_held_to_a_shape():
-    config = parse_config(
-        {"karpenter": {"gpu_pool": {"instance_types": ["p6-b300.48xlarge"], "limits": {"cpu": 8, "memory_gi": 64, "gpus": 1}}}}
-    )
-    assert config.karpenter.gpu_pool.instance_types == ["p6-b300.48xlarge"]
+def test_the_gpu_pool_takes_only_types_known_to_have_gpus():
+    """A type the facts table does not list cannot be known to have a GPU (or to fit the
+    limits): it is refused with where to add it, as a CPU type is."""
+    for instance_type in ("p6-b300.48xlarge", "m5.24xlarge", "g5g.xlarge"):
+        with pytest.raises(ConfigError, match="ec2_instance_types.py"):
+            parse_config({"karpenter": {"gpu_pool": {"instance_types": [instance_type]}}})
+    config = parse_config({"karpenter": {"gpu_pool": {"instance_types": ["p5en.48xlarge", "g6e.48xlarge"]}}})
+    assert config.karpenter.gpu_pool.instance_types == ["p5en.48xlarge", "g6e.48xlarge"]

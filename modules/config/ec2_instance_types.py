@@ -8,6 +8,7 @@ new type, add it here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -47,3 +48,11 @@ GPU_INSTANCES: dict[str, GpuInstance] = {
     **_sizes("NVIDIA L4", "g6", _G4DN_G5_G6),
     **_sizes("NVIDIA L40S", "g6e", _G6E),
 }
+
+
+def architecture(instance_type: str) -> str:
+    """``arm64`` for AWS Graviton instance types, ``x86_64`` otherwise. Graviton families
+    carry a ``g`` right after their generation digit (m6g, c7gn, r8gd, t4g, x2gd, im4gn,
+    is4gen); the GPU families' ``g`` comes first (g5, g6e) and does not count."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if re.fullmatch(r"[a-z]+\d+g[a-z-]*", family) else "x86_64"

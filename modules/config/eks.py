@@ -8,10 +8,14 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section, check_log_retention
+from .ec2_instance_types import architecture
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 # EKS refuses control-plane subnets in these AZ IDs (too little capacity there).
 CONTROL_PLANE_EXCLUDED_AZ_IDS = ("use1-az3", "usw1-az2", "cac1-az3")
+# The system node group's AMI: Bottlerocket for x86_64 instance types.
+SYSTEM_NODE_AMI_TYPE = "BOTTLEROCKET_x86_64"
+SYSTEM_NODE_ARCHITECTURE = "x86_64"
 
 
 
@@ -34,6 +38,11 @@ class SystemNodeGroupConfig(Section):
             if not family or not size or instance_type.startswith("ml."):
                 raise ValueError(
                     f"{instance_type!r} is not an EC2 instance type (expected e.g. m5.large)"
+                )
+            if architecture(instance_type) != SYSTEM_NODE_ARCHITECTURE:
+                raise ValueError(
+                    f"{instance_type} is an {architecture(instance_type)} (Graviton) type; the system nodes run "
+                    f"{SYSTEM_NODE_AMI_TYPE}: choose an x86_64 type such as m5.large"
                 )
         return value
 

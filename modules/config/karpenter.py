@@ -29,6 +29,13 @@ BYTE_SIZE_PATTERN = re.compile(r"^[1-9][0-9]*(b|kb|kib|mb|mib|gb|gib)$")
 SEMVER_PATTERN = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9]+$"
 Ec2InstanceType = Annotated[str, described(INSTANCE_TYPE_PATTERN, "an EC2 instance type such as p5.48xlarge")]
+GpuInstanceType = Annotated[
+    Ec2InstanceType,
+    TerraformRule(
+        lambda: f"contains({json.dumps(sorted(GPU_INSTANCES))}, $value)",
+        "the GPU pool takes GPU instance types the platform knows (modules/config/ec2_instance_types.py).",
+    ),
+]
 
 # Names of the pools and node classes (scripts and examples select them).
 DEFAULT_POOL = "default"
@@ -46,7 +53,7 @@ GPU_INSTANCE_SHAPES: dict[str, tuple[int, int, int]] = {
 
 
 def check_duration(value: str) -> str:
-    if not DURATION_PATTERN.match(value):
+    if not DURATION_PATTERN.fullmatch(value):
         raise ValueError('must be a duration such as "30s", "10m", "1h30m" or "Never"')
     return value
 
@@ -66,7 +73,7 @@ class SociParallelPullConfig(Section):
     @field_validator("concurrent_download_chunk_size")
     @classmethod
     def _is_a_byte_size(cls, value: str) -> str:
-        if not BYTE_SIZE_PATTERN.match(value):
+        if not BYTE_SIZE_PATTERN.fullmatch(value):
             raise ValueError('must be a byte size in lowercase such as "16mb", "512kib" or "1gb"')
         return value
 
@@ -137,7 +144,7 @@ class DefaultPoolConfig(PoolConfig):
 class GpuPoolConfig(PoolConfig):
     """GPU nodes (H100 by default), tainted so that only GPU workloads land there."""
 
-    instance_types: list[Ec2InstanceType] = Field(
+    instance_types: list[GpuInstanceType] = Field(
         default=["p5.48xlarge"], min_length=1, description="Instance types of the Karpenter GPU pool."
     )
     capacity_types: list[CapacityType] = Field(
@@ -147,6 +154,18 @@ class GpuPoolConfig(PoolConfig):
     # Training jobs are not moved to pack nodes tighter: only empty nodes are removed.
     disruption: DisruptionConfig = DisruptionConfig(consolidation_policy="WhenEmpty", consolidate_after="10m")
     soci: GpuSociParallelPullConfig = GpuSociParallelPullConfig()
+
+    @field_validator("instance_types")
+    @classmethod
+    def _have_gpus(cls, value: list[str]) -> list[str]:
+        for instance_type in value:
+            if instance_type not in GPU_INSTANCES:
+                raise ValueError(
+                    f"{instance_type} is not a GPU instance type this platform knows (GPU families: "
+                    f"{', '.join(sorted({t.split('.')[0] for t in GPU_INSTANCES}))}; new types go in "
+                    "modules/config/ec2_instance_types.py)"
+                )
+        return value
 
     @model_validator(mode="after")
     def _limits_fit_one_instance(self) -> "GpuPoolConfig":
@@ -193,7 +212,7 @@ class KarpenterConfig(Section):
     @field_validator("chart_version")
     @classmethod
     def _supported_chart(cls, value: str) -> str:
-        match = SEMVER_PATTERN.match(value)
+        match = SEMVER_PATTERN.fullmatch(value)
         if not match:
             raise ValueError('must be a release number such as "1.14.1" (no leading "v")')
         if tuple(int(part) for part in match.groups()) < MINIMUM_CHART_VERSION:

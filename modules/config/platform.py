@@ -80,7 +80,7 @@ class PlatformConfig(Section):
     @field_validator("name")
     @classmethod
     def _name_is_dns_safe(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
+        if not NAME_PATTERN.fullmatch(value):
             raise ValueError(
                 "must be 3-32 characters of lowercase letters, digits and hyphens, start with "
                 "a letter and end with a letter or digit (it names buckets and IAM roles)"

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .aws_api import regions, source_of
 from .base import Section
 
 BUCKET_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -32,11 +33,42 @@ class StateConfig(Section):
             raise ValueError("must be a path inside the project, relative to it (the output must stay portable)")
         return value
 
+    @field_validator("s3_bucket")
+    @classmethod
+    def _s3_naming_rules(cls, value: str) -> str:
+        problem = bucket_name_problem(value) if value else None
+        if problem:
+            raise ValueError(f"{problem} (S3 bucket naming rules)")
+        return value
+
+    @field_validator("s3_region")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        if value and value not in regions():
+            raise ValueError(f"no AWS region {value} in {source_of('aws_regions.json')}")
+        return value
+
     @model_validator(mode="after")
     def _s3_has_a_bucket(self) -> "StateConfig":
-        if self.backend == "s3" and not BUCKET_PATTERN.match(self.s3_bucket):
-            raise ValueError(
-                f"state.s3_bucket {self.s3_bucket!r} must name an S3 bucket (3-63 lowercase letters, "
-                "digits, dots and hyphens) when state.backend is s3"
-            )
+        if self.backend == "s3" and not self.s3_bucket:
+            raise ValueError("state.s3_bucket must name the state bucket when state.backend is s3")
         return self
+
+
+# Prefixes and suffixes S3 reserves for its own names (access points, Outposts, directory
+# buckets, table buckets, examples).
+_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why S3 would refuse ``name`` as a general purpose bucket name, or None."""
+    if not BUCKET_PATTERN.fullmatch(name):
+        return "must be 3-63 lowercase letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    if ".." in name:
+        return "must not hold two dots in a row"
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", name):
+        return "must not look like an IP address"
+    if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+        return f"must not start with {', '.join(_RESERVED_PREFIXES)} or end with {', '.join(_RESERVED_SUFFIXES)}"
+    return None

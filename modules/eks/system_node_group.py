@@ -20,7 +20,7 @@ from cdktf_cdktf_provider_aws.launch_template import (
 )
 from constructs import Construct
 
-from modules.config.eks import SystemNodeGroupConfig
+from modules.config.eks import SYSTEM_NODE_AMI_TYPE, SystemNodeGroupConfig
 from modules.core.aws_context import AwsContext
 from modules.core.iam import ServiceRole, service_trust
 from modules.core.nodes import NODE_MANAGED_POLICIES, SYSTEM_NODE_LABELS
@@ -104,7 +104,7 @@ class SystemNodeGroup(Construct):
             node_group_name=name,
             node_role_arn=self.role.arn,
             subnet_ids=props.subnet_ids,
-            ami_type="BOTTLEROCKET_x86_64",
+            ami_type=SYSTEM_NODE_AMI_TYPE,
             capacity_type="ON_DEMAND",
             instance_types=props.config.instance_types,
             scaling_config=EksNodeGroupScalingConfig(
