@@ -258,6 +258,9 @@ def test_provider_region_and_default_tags(variant, synth):
     assert len(regional) > 100 and {v["region"] for v in regional} == {"us-east-1"}
     assert variant.find(*CLUSTER)["arn"].startswith("arn:aws:eks:us-east-1:123456789012:")
     assert variant.outputs["configure_kubectl"] == "aws eks update-kubeconfig --region us-east-1 --name ml-platform"
+    # No value anywhere (policies, chart values, ARNs, zones) keeps the default region.
+    applied = json.dumps([variant.values, variant.outputs])
+    assert "us-west-2" not in applied and "usw2-" not in applied
     tagged = [v for v in variant.values.values() if v.get("tags_all") is not None]
     assert len(tagged) > 50 and all(v["tags_all"].get("team") == "ml" for v in tagged)
     # The configured tags replace the default ones: the cluster carries no tag of its own.
