@@ -269,6 +269,16 @@ def test_provider_region_and_default_tags(variant, synth):
     assert provider["default_tags"] == [{"tags": {"team": "ml"}}]
 
 
+def test_every_arn_names_the_partition_of_the_region(planned):
+    """Planned in GovCloud: ARNs (policies, managed policy attachments) say aws-us-gov."""
+    elsewhere = planned(ELSEWHERE)
+    planned_text = json.dumps(elsewhere.values)
+    assert "arn:aws:" not in planned_text
+    assert planned_text.count("arn:aws-us-gov:") > 50
+    attachments = elsewhere.of_type("aws_iam_role_policy_attachment")
+    assert attachments and all(a["policy_arn"].startswith("arn:aws-us-gov:") for a in attachments.values() if "policy_arn" in a)
+
+
 def test_helm_provider_authenticates_per_call_against_this_cluster(stack):
     (helm,) = stack.root["provider"]["helm"]
     kubernetes = helm["kubernetes"]
