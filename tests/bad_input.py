@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +13,15 @@ from modules.config import CONFIG_ENV_VAR
 PREVIOUS_OUTPUT = '{"previous": true}'
 
 
+# What a refusal may cost: refused before anything loads, never a flood.
+MAX_OUTPUT_BYTES = 4096
+MAX_SECONDS = 1.0
+
+
 def assert_refused(content: str | bytes, key: str, hint: str, tmp_path: Path, monkeypatch, capsys) -> None:
-    """Exit code 2, the key and a hint in the message, no traceback, and an existing
-    cdktf.out left exactly as it was (nothing else written)."""
+    """Exit code 2, the key and a hint in the message, no traceback, an existing cdktf.out
+    left exactly as it was (nothing else written), under 4 KB of output, within a second
+    (the catalogue also runs the hostile files in a process with bounded memory)."""
     config_file = tmp_path / "platform.yaml"
     (config_file.write_bytes if isinstance(content, bytes) else config_file.write_text)(content)
     previous = tmp_path / "cdktf.out" / "stacks" / "ml-platform" / "cdk.tf.json"
@@ -26,10 +33,15 @@ def assert_refused(content: str | bytes, key: str, hint: str, tmp_path: Path, mo
     def must_not_synthesize(app, config):
         raise AssertionError("an invalid configuration reached synthesis")
 
+    started = time.perf_counter()
     with pytest.raises(SystemExit) as exit_info:
         run(must_not_synthesize)
+    seconds = time.perf_counter() - started
     assert exit_info.value.code == 2
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
+    assert len((captured.out + err).encode()) < MAX_OUTPUT_BYTES, f"{len(err)} bytes of output"
+    assert seconds < MAX_SECONDS, f"refused in {seconds:.2f} s"
     assert key in err and hint in err, err
     assert "Traceback" not in err
     assert previous.read_text() == PREVIOUS_OUTPUT

@@ -35,8 +35,8 @@ KNOWN_REGION = TerraformRule(
 Region = Annotated[str, described(REGION_PATTERN, "an AWS region code such as us-west-2 or eu-central-1"), KNOWN_REGION]
 # AWS tag rules, as the published HyperPod schema states them (every resource takes them).
 _TAG_TEXT = "Unicode letters, digits, spaces and _ . : / = + - @"
-TagKey = Annotated[str, *limits("Tag.Key", hint=f"1-128 {_TAG_TEXT}")]
-TagValue = Annotated[str, *limits("Tag.Value", hint=f"at most 256 {_TAG_TEXT}")]
+TagKey = Annotated[str, *limits("Tag.Key", hint=_TAG_TEXT)]
+TagValue = Annotated[str, *limits("Tag.Value", hint=_TAG_TEXT)]
 
 
 SUPPORTED_VERSION_MESSAGE = (
