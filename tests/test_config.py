@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from modules.config import CONFIG_ENV_VAR, ConfigError, load_config, parse_config
-from modules.config.support_calendar import SupportPhase, creatable_versions, support_phase
+from modules.config.support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -83,10 +83,30 @@ def test_support_calendar():
     assert "1.33" in creatable_versions(TODAY)
 
 
+def test_support_calendar_is_kept_current():
+    """Fails when the newest version in the calendar was released more than six months ago:
+    EKS releases a version about every four months, so the calendar is probably missing one.
+    Look it up in the EKS release calendar and add a row."""
+    newest = max(EKS_SUPPORT_CALENDAR.values(), key=lambda entry: entry.released)
+    age = dt.date.today() - newest.released
+    assert age <= dt.timedelta(days=183), (
+        f"the newest EKS version in modules/config/support_calendar.py is {newest.version}, "
+        f"released {newest.released} ({age.days} days ago): add the versions EKS released since"
+    )
+
+
+def test_every_version_eks_offers_is_accepted():
+    for version in ("1.35", "1.36", "1.37"):
+        assert parse_config({"kubernetes_version": version}, today=TODAY).kubernetes_version == version
+    with pytest.raises(ConfigError, match=r"kubernetes_version.*one of 1\.32, 1\.33, 1\.34, 1\.35, 1\.36"):
+        parse_config({"kubernetes_version": "1.31"}, today=dt.date(2027, 1, 1))
+
+
 def test_extended_support_is_warned_about():
     config = parse_config({}, today=TODAY)
     warnings = config.warnings(today=TODAY)
     assert any("1.33" in w and "extended support" in w for w in warnings)
+    assert any(w.endswith("standard support: 1.34, 1.35, 1.36, 1.37.") for w in warnings), warnings
     assert not any("extended" in w for w in config.warnings(today=dt.date(2026, 1, 1)))
 
 

@@ -33,7 +33,8 @@ GpuInstanceType = Annotated[
     Ec2InstanceType,
     TerraformRule(
         lambda: f"contains({json.dumps(sorted(GPU_INSTANCES))}, $value)",
-        "the GPU pool takes GPU instance types the platform knows (modules/config/ec2_instance_types.py).",
+        "each instance type of the GPU pool must be a GPU instance type the platform knows "
+        "(modules/config/ec2_instance_types.py).",
     ),
 ]
 

@@ -22,7 +22,7 @@ from .state import StateConfig
 from .aws_api import regions, source_of
 from .cfn import definition, limits
 from .patterns import described
-from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, support_phase
+from .support_calendar import EKS_SUPPORT_CALENDAR, SupportPhase, creatable_versions, standard_versions, support_phase
 from .terraform import TerraformRule, hcl_literal
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
@@ -168,7 +168,8 @@ class PlatformConfig(Section):
             notes.append(
                 f"Kubernetes {self.kubernetes_version} left EKS standard support on "
                 f"{entry.end_of_standard_support.isoformat()} and is in extended support "
-                f"(billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade."
+                f"(billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade "
+                f"to a version in standard support: {', '.join(standard_versions(today))}."
             )
         if self.eks.public_endpoint_open_to_world:
             notes.append(

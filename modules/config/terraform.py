@@ -195,7 +195,8 @@ def _checks_of(annotation: Any, metadata: list[Any], value: str) -> list[_Check]
         (item_type,) = typing.get_args(annotation)
         each = "each_" + value.rsplit(".", 1)[-1]
         for check in _value_checks(item_type, (), each):
-            checks.append(_Check(f"alltrue([for {each} in {value} : {check.condition}])", f"items {check.says}"))
+            says = check.says if check.rule else f"items {check.says}"
+            checks.append(_Check(f"alltrue([for {each} in {value} : {check.condition}])", says, check.rule))
     elif origin is dict:
         key_type, value_type = typing.get_args(annotation)
         key_checks = _value_checks(key_type, (), "key")
@@ -208,12 +209,16 @@ def _checks_of(annotation: Any, metadata: list[Any], value: str) -> list[_Check]
                 checks.append(_Check(check.condition, f"{name} {check.says}"))
         for rule in getattr(annotation, "TERRAFORM_RULES", ()):
             checks.append(_Check(rule.on(value), rule.message, rule=True))
-    return checks
+    # A limit stated twice (a type's bound and an API's) is checked and said once.
+    return list({check.condition: check for check in checks}.values())
 
 
 def _metadata_checks(item: Any, value: str, is_text: bool) -> list[_Check]:
     length = f"length({value})"
-    what = "characters" if is_text else "items"
+    def what(count: int) -> str:
+        noun = "character" if is_text else "item"
+        return noun if count == 1 else noun + "s"
+
     found: list[_Check] = []
     for attribute, operator, says in (("ge", ">=", "at least"), ("gt", ">", "more than"), ("le", "<=", "at most"), ("lt", "<", "less than")):
         bound = getattr(item, attribute, None)
@@ -222,9 +227,9 @@ def _metadata_checks(item: Any, value: str, is_text: bool) -> list[_Check]:
     min_length = getattr(item, "min_length", None)
     max_length = getattr(item, "max_length", None)
     if min_length:
-        found.append(_Check(f"{length} >= {min_length}", f"at least {min_length} {what}"))
+        found.append(_Check(f"{length} >= {min_length}", f"at least {min_length} {what(min_length)}"))
     if max_length is not None:
-        found.append(_Check(f"{length} <= {max_length}", f"at most {max_length} {what}"))
+        found.append(_Check(f"{length} <= {max_length}", f"at most {max_length} {what(max_length)}"))
     pattern = getattr(item, "pattern", None)
     if pattern:
         found.append(_Check(f"can(regex({hcl_string(pattern)}, {value}))", hint(pattern) or f"matching {pattern}"))
@@ -244,7 +249,8 @@ def validations(variable: str, field: FieldInfo, label: str, rules: Iterable[Ter
     if typing.get_origin(bare) is list and _is_model(typing.get_args(bare)[0]):
         # A list of objects: one validation per attribute, so a message names the attribute.
         (item_model,) = typing.get_args(bare)
-        for check in [c for m in metadata for c in _metadata_checks(m, value, is_text=False)]:
+        list_checks = {c.condition: c for m in metadata for c in _metadata_checks(m, value, is_text=False)}
+        for check in list_checks.values():
             message = check.says if check.rule else f"{label} must have {check.says}"
             result.append(Validation(check.condition, _sentence(message)))
         for name, item_field in item_model.model_fields.items():
