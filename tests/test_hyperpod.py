@@ -1,24 +1,32 @@
 """The HyperPod module: scripts bucket, execution role, node security group, helm
-dependencies, the cluster's desired state and dependencies, add-ons and outputs."""
+dependencies, the cluster's desired state and dependencies, add-ons and outputs, as
+Terraform applies them with the offline stand-ins (``module.hyperpod[0]``).
+
+Values are read from the applied state (``deployed``); the synthesized documents are read
+only for wiring that no state shows (``depends_on``, preconditions, what is written)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
-from modules.hyperpod.lifecycle_scripts import SCRIPTS_DIR, bucket_prefix, script_files
-from modules.analysis import build_graph
-from tests.tf import jsonencoded, ref, resource, resources
+from modules.hyperpod.lifecycle_scripts import SCRIPTS_DIR, script_files
+from tests.stacks import REPO, Deployed, split_address
+from tests.test_hyperpod_desired_state import RICH
 
-REPO = Path(__file__).resolve().parent.parent
-CLUSTER = ("aws_cloudcontrolapi_resource", "hyperpod_cluster")
-EXECUTION_ROLE = "hyperpod_execution_role_role"
-HELM_RELEASE = ("helm_release", "hyperpod_helm_dependencies_release")
-ALL_ADDONS = {"hyperpod": {"enable_task_governance": True, "enable_observability": True}}
+HP = "hyperpod"  # the module's name, for Deployed.find(..., module=HP)
+MODULE_AT = "modules/hyperpod"  # where the root module finds it (path.module as Terraform reports it)
+CLUSTER = ("aws_cloudcontrolapi_resource", "cluster")
+EXECUTION_ROLE = "execution_role"
+HELM_RELEASE = ("helm_release", "helm_dependencies_release")
+OFF = {"hyperpod": {"enabled": False}}
 OUTPUTS = (
     "hyperpod_cluster_arn",
     "hyperpod_cluster_name",
@@ -26,53 +34,104 @@ OUTPUTS = (
     "hyperpod_execution_role_arn",
     "lifecycle_scripts_bucket",
 )
+# The longest name the configuration allows (32 characters) with a hyphen where each
+# bucket prefix is cut (after 26 and 22 characters), to prove the cut drops it.
+LONG_NAME = "ml-platform-of-vision-lab-europe"
 
 
-def desired_state(stack) -> dict:
-    return jsonencoded(resource(stack, *CLUSTER)["desired_state"])
+def desired_state(deployed: Deployed) -> dict:
+    return deployed.json_of(*CLUSTER, "desired_state", module=HP)
 
 
-def hyperpod_blocks(stack) -> list[str]:
-    return [
-        f"{kind}.{name}"
-        for section in ("resource", "data")
-        for kind, blocks in stack.get(section, {}).items()
-        for name in blocks
-        if name.startswith("hyperpod")
-    ]
+def hyperpod_addresses(deployed: Deployed) -> list[str]:
+    return [a for a in deployed.addresses() if a.startswith("module.hyperpod")]
+
+
+def eks_cluster(deployed: Deployed) -> dict:
+    return deployed.find("aws_eks_cluster", "eks_control_plane_cluster")
+
+
+# --- the module on its own, as an HCL team calls it --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Standalone:
+    long_name: Deployed
+    """The everything-on module planned with the longest name the configuration allows."""
+    missing_chart: str
+    """Terraform's diagnostics when the chart is missing and the release is on."""
+
+
+WIRING = {
+    "eks_cluster_name": "research",
+    "eks_cluster_arn": "arn:aws:eks:us-west-2:123456789012:cluster/research",
+    "eks_cluster_version": "1.33",
+    "eks_cluster_security_group_id": "sg-0000000000000000a",
+    "eks_node_security_group_id": "sg-0000000000000000b",
+    "vpc_id": "vpc-00000000000000000",
+    "private_subnet_ids": ["subnet-0000000000000000a"],
+    "private_subnet_zones": ["us-west-2a"],
+}
+
+
+@functools.cache
+def standalone(folder: Path) -> Standalone:
+    """Two plans of the HyperPod module ``folder`` (cached: the inference operator tests
+    read the same plan). Without the chart, its precondition stops the first; with a
+    placeholder chart written, the second plans the longest name."""
+    from tooling.offline import TerraformError, Workspace
+
+    with Workspace(folder, chart_placeholders=False) as ws:
+        with pytest.raises(TerraformError) as missing:
+            ws.plan(vars={**WIRING, "name": "ml-platform"})
+        ws.write_file("charts/hyperpod-dependencies/Chart.yaml", "apiVersion: v2\nname: placeholder\nversion: 0.0.0\n")
+        long_name = Deployed.from_plan(ws.plan(vars={**WIRING, "name": LONG_NAME}))
+    return Standalone(long_name, " ".join(missing.value.stderr.split()))
+
+
+@pytest.fixture(scope="session")
+def standalone_module(synth, workspace, everything_on) -> Standalone:
+    workspace({}, 3, "plan")  # skips when terraform is missing, as every workspace does
+    return standalone(synth(everything_on).folder / MODULE_AT)
 
 
 # --- lifecycle scripts ---------------------------------------------------------------
 
 
-def test_bucket_name_starts_with_sagemaker(stack):
-    bucket = resource(stack, "aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket")
+def test_bucket_name_starts_with_sagemaker(deployed):
+    """AmazonSageMakerClusterInstanceRolePolicy reaches only buckets named sagemaker-*."""
+    bucket = deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)
     assert bucket["bucket_prefix"] == "sagemaker-ml-platform-"
-    assert bucket_prefix("a" * 32).startswith("sagemaker-") and len(bucket_prefix("a" * 32)) <= 37
+    assert bucket["bucket"].startswith("sagemaker-ml-platform-") and len(bucket["bucket"]) <= 63
 
 
-def test_bucket_is_private_encrypted_versioned_and_tls_only(stack):
-    bucket_id = ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "id")
-    block = resource(stack, "aws_s3_bucket_public_access_block", "hyperpod_lifecycle_scripts_bucket_public_access_block")
-    assert block["bucket"] == bucket_id
+def test_bucket_prefix_is_cut_to_leave_room_for_the_suffix_s3_adds(standalone_module):
+    bucket = standalone_module.long_name.find("aws_s3_bucket", "lifecycle_scripts_bucket")
+    prefix = bucket["bucket_prefix"]
+    assert prefix == "sagemaker-ml-platform-of-vision-lab-"
+    assert len(prefix) <= 37 and "--" not in prefix
+
+
+def test_bucket_is_private_encrypted_versioned_and_tls_only(deployed):
+    bucket = deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)
+    block = deployed.find("aws_s3_bucket_public_access_block", "lifecycle_scripts_bucket_public_access_block", HP)
+    assert block["bucket"] == bucket["id"]
     for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
         assert block[setting] is True
-    encryption = resource(
-        stack, "aws_s3_bucket_server_side_encryption_configuration", "hyperpod_lifecycle_scripts_bucket_encryption"
-    )
-    assert encryption["rule"][0]["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
-    versioning = resource(stack, "aws_s3_bucket_versioning", "hyperpod_lifecycle_scripts_bucket_versioning")
-    assert versioning["versioning_configuration"]["status"] == "Enabled"
-    [statement] = jsonencoded(resource(stack, "aws_s3_bucket_policy", "hyperpod_lifecycle_scripts_bucket_policy")["policy"])[
-        "Statement"
-    ]
+    encryption = deployed.find("aws_s3_bucket_server_side_encryption_configuration", "lifecycle_scripts_bucket_encryption", HP)
+    assert encryption["bucket"] == bucket["id"]
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "AES256"
+    versioning = deployed.find("aws_s3_bucket_versioning", "lifecycle_scripts_bucket_versioning", HP)
+    assert versioning["bucket"] == bucket["id"]
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    policy = deployed.json_of("aws_s3_bucket_policy", "lifecycle_scripts_bucket_policy", "policy", HP)
+    [statement] = policy["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    bucket_arn = ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "arn")
-    assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+    assert statement["Resource"] == [bucket["arn"], f"{bucket['arn']}/*"]
 
 
-def test_every_script_is_uploaded_with_a_content_etag(stack):
+def test_every_script_is_uploaded_with_a_content_etag(deployed, stack):
     on_disk = sorted(
         p.relative_to(SCRIPTS_DIR).as_posix()
         for p in SCRIPTS_DIR.rglob("*")
@@ -80,13 +139,15 @@ def test_every_script_is_uploaded_with_a_content_etag(stack):
         and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(SCRIPTS_DIR).parts)
     )
     assert on_disk, "lifecycle_scripts/ holds at least one file"
-    objects = resources(stack, "aws_s3_object")
-    uploaded = {o["key"]: o for o in objects.values()}
+    bucket = deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)
+    uploaded = {o["key"]: o for o in deployed.of_type("aws_s3_object", HP).values()}
     assert sorted(uploaded) == on_disk
     for key, obj in uploaded.items():
-        assert obj["source"] == f"../../../lifecycle_scripts/{key}"
-        assert obj["etag"] == hashlib.md5((SCRIPTS_DIR / key).read_bytes()).hexdigest()
-        assert obj["bucket"] == ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "id")
+        content = (SCRIPTS_DIR / key).read_bytes()
+        assert obj["source"] == f"{MODULE_AT}/lifecycle_scripts/{key}"
+        assert (stack.folder / obj["source"]).read_bytes() == content, "the module's copy is the repository's file"
+        assert obj["etag"] == hashlib.md5(content).hexdigest()
+        assert obj["bucket"] == bucket["id"]
 
 
 def test_script_files_follow_the_folder(tmp_path):
@@ -97,7 +158,7 @@ def test_script_files_follow_the_folder(tmp_path):
     (scripts / ".hidden").write_text("x")
     first = {f.key: f for f in script_files(scripts)}
     assert sorted(first) == ["nested/tool.py", "on_create.sh"]
-    assert first["nested/tool.py"].source == "../../../lifecycle_scripts/nested/tool.py"
+    assert first["nested/tool.py"].source == "${path.module}/lifecycle_scripts/nested/tool.py"
     (scripts / "on_create.sh").write_text("#!/bin/bash\necho two\n")
     second = {f.key: f for f in script_files(scripts)}
     assert second["on_create.sh"].md5 != first["on_create.sh"].md5, "a changed script changes its etag"
@@ -105,35 +166,38 @@ def test_script_files_follow_the_folder(tmp_path):
 
 
 def test_no_absolute_paths_in_the_output(stack):
-    text = json.dumps(stack)
-    assert str(REPO) not in text
-    assert not re.search(r'"(source|chart)": "/', text)
+    for name, document in stack.all_documents().items():
+        text = json.dumps(document)
+        assert str(REPO) not in text, name or "root"
+        assert not re.search(r'"(source|chart)": "/', text), name or "root"
 
 
 # --- execution role ------------------------------------------------------------------
 
 
-def _role_statements(stack, role: str) -> dict[str, dict]:
-    role_id = ref("aws_iam_role", role, "id")
+def role_statements(deployed: Deployed, role: str, module: str = HP) -> dict[str, dict]:
+    """Sid -> statement of the inline policies of a role, as applied."""
+    role_name = deployed.find("aws_iam_role", role, module)["id"]
     statements = {}
-    for policy in resources(stack, "aws_iam_role_policy").values():
-        if policy["role"] == role_id:
-            for statement in jsonencoded(policy["policy"])["Statement"]:
+    for policy in deployed.of_type("aws_iam_role_policy", module).values():
+        if policy["role"] == role_name:
+            for statement in json.loads(policy["policy"])["Statement"]:
                 statements[statement["Sid"]] = statement
     return statements
 
 
-def test_execution_role_trust_and_managed_policy(stack):
-    role = resource(stack, "aws_iam_role", EXECUTION_ROLE)
-    [trust] = jsonencoded(role["assume_role_policy"])["Statement"]
+def test_execution_role_trust_and_managed_policy(deployed):
+    role = deployed.find("aws_iam_role", EXECUTION_ROLE, HP)
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
-    attachment = resource(stack, "aws_iam_role_policy_attachment", "hyperpod_execution_role_role_attach_cluster_instance")
-    assert attachment["policy_arn"].endswith(":iam::aws:policy/AmazonSageMakerClusterInstanceRolePolicy")
+    attachment = deployed.find("aws_iam_role_policy_attachment", "execution_role_attach_cluster_instance", HP)
+    assert attachment["role"] == role["id"]
+    assert attachment["policy_arn"] == "arn:aws:iam::aws:policy/AmazonSageMakerClusterInstanceRolePolicy"
 
 
-def test_execution_role_permissions(stack):
-    statements = _role_statements(stack, EXECUTION_ROLE)
-    bucket_arn = ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "arn")
+def test_execution_role_permissions(deployed):
+    statements = role_statements(deployed, EXECUTION_ROLE)
+    bucket_arn = deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)["arn"]
     assert statements["ReadScripts"]["Action"] == ["s3:GetObject"]
     assert statements["ReadScripts"]["Resource"] == [f"{bucket_arn}/*"]
     assert statements["ListScripts"]["Resource"] == [bucket_arn]
@@ -142,32 +206,32 @@ def test_execution_role_permissions(stack):
     cni = set(statements["PodNetworking"]["Action"])
     assert {"ec2:AssignPrivateIpAddresses", "ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces"} <= cni
     assert statements["AttachPodInterfaces"]["Action"] == ["sagemaker:AttachClusterNodeNetworkInterface"]
+    assert statements["AttachPodInterfaces"]["Resource"] == ["arn:aws:sagemaker:us-west-2:123456789012:cluster/*"]
     assert statements["PodIdentity"]["Action"] == ["eks-auth:AssumeRoleForPodIdentity"]
-    assert statements["PodIdentity"]["Resource"] == [ref("aws_eks_cluster", "eks_control_plane_cluster", "arn")]
+    assert statements["PodIdentity"]["Resource"] == [eks_cluster(deployed)["arn"]]
     for statement in statements.values():
         assert "*" not in statement["Action"] and not any(a.endswith(":*") for a in statement["Action"])
 
 
-def test_no_access_entry_for_the_execution_role(stack):
-    role_arn = ref("aws_iam_role", EXECUTION_ROLE, "arn")
-    for entry in resources(stack, "aws_eks_access_entry").values():
-        assert entry["principal_arn"] != role_arn
-    assert not any(name.startswith("hyperpod") for name in resources(stack, "aws_eks_access_entry"))
+def test_no_access_entry_for_the_execution_role(deployed):
+    """HyperPod registers its role with the EKS cluster itself; a second entry would conflict."""
+    role_arn = deployed.find("aws_iam_role", EXECUTION_ROLE, HP)["arn"]
+    entries = deployed.of_type("aws_eks_access_entry")
+    assert entries, "the platform has access entries (creator, Karpenter nodes)"
+    for address, entry in entries.items():
+        assert entry["principal_arn"] != role_arn, address
+    assert not deployed.of_type("aws_eks_access_entry", HP)
 
 
 # --- security group ------------------------------------------------------------------
 
 
-def _rules(stack, kind: str) -> list[dict]:
-    return [r for name, r in resources(stack, kind).items() if name.startswith("hyperpod_security_group")]
-
-
-def test_node_security_group_rules(stack):
-    own = ref("aws_security_group", "hyperpod_security_group_group", "id")
-    eks_cluster_sg = "${aws_eks_cluster.eks_control_plane_cluster.vpc_config[0].cluster_security_group_id}"
-    eks_nodes = ref("aws_security_group", "eks_security_groups_node", "id")
-    ingress = _rules(stack, "aws_vpc_security_group_ingress_rule")
-    egress = _rules(stack, "aws_vpc_security_group_egress_rule")
+def test_node_security_group_rules(deployed):
+    own = deployed.find("aws_security_group", "security_group", HP)["id"]
+    eks_cluster_sg = eks_cluster(deployed)["vpc_config"][0]["cluster_security_group_id"]
+    eks_nodes = deployed.find("aws_security_group", "eks_security_groups_node")["id"]
+    ingress = list(deployed.of_type("aws_vpc_security_group_ingress_rule", HP).values())
+    egress = list(deployed.of_type("aws_vpc_security_group_egress_rule", HP).values())
 
     def has(rules, group, peer, protocol, port=None):
         return any(
@@ -189,23 +253,29 @@ def test_node_security_group_rules(stack):
 # --- the cluster ---------------------------------------------------------------------
 
 
-def test_cluster_resource(stack):
-    cluster = resource(stack, *CLUSTER)
+def test_cluster_resource(deployed):
+    cluster = deployed.find(*CLUSTER, module=HP)
     assert cluster["type_name"] == "AWS::SageMaker::Cluster"
-    assert cluster["desired_state"].startswith("${jsonencode(")
+    assert isinstance(json.loads(cluster["desired_state"]), dict), "Terraform encodes the desired state as JSON"
     for operation in ("create", "update", "delete"):
         hours = int(cluster["timeouts"][operation].removesuffix("h"))
         assert hours >= 3, f"{operation} of a large cluster takes hours"
+    reported = json.loads(cluster["properties"])
+    assert reported["ClusterStatus"] == "InService"
+    assert cluster["id"] == reported["ClusterArn"], "Cloud Control identifies the cluster by its ARN"
 
 
-def test_desired_state_fields(stack):
-    state = desired_state(stack)
+def test_desired_state_fields(deployed):
+    state = desired_state(deployed)
+    private_subnets = [s for a, s in sorted(deployed.of_type("aws_subnet").items()) if "private_subnets" in a]
+    role = deployed.find("aws_iam_role", EXECUTION_ROLE, HP)
+    bucket = deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)
+    security_group = deployed.find("aws_security_group", "security_group", HP)["id"]
     assert state["ClusterName"] == "ml-platform-hyperpod"
-    assert state["Orchestrator"] == {"Eks": {"ClusterArn": ref("aws_eks_cluster", "eks_control_plane_cluster", "arn")}}
-    assert state["VpcConfig"] == {
-        "SecurityGroupIds": [ref("aws_security_group", "hyperpod_security_group_group", "id")],
-        "Subnets": "${aws_subnet.network_private_subnets.*.id}",
-    }
+    assert state["Orchestrator"] == {"Eks": {"ClusterArn": eks_cluster(deployed)["arn"]}}
+    assert state["VpcConfig"]["SecurityGroupIds"] == [security_group]
+    assert sorted(state["VpcConfig"]["Subnets"]) == sorted(s["id"] for s in private_subnets)
+    assert len(state["VpcConfig"]["Subnets"]) == 3, "a private subnet in each zone"
     assert state["NodeRecovery"] == "Automatic"
     assert state["NodeProvisioningMode"] == "Continuous"
     assert {"Key": "project", "Value": "ml-platform"} in state["Tags"]
@@ -214,174 +284,134 @@ def test_desired_state_fields(stack):
         "InstanceGroupName": "gpu-workers",
         "InstanceType": "ml.g5.xlarge",
         "InstanceCount": 2,
-        "ExecutionRole": ref("aws_iam_role", EXECUTION_ROLE, "arn"),
+        "ExecutionRole": role["arn"],
         "ThreadsPerCore": 2,
-        "LifeCycleConfig": {
-            "SourceS3Uri": "s3://" + ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "bucket"),
-            "OnCreate": "on_create.sh",
-        },
+        "LifeCycleConfig": {"SourceS3Uri": f"s3://{bucket['bucket']}", "OnCreate": "on_create.sh"},
         "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}],
         "OnStartDeepHealthChecks": ["InstanceStress", "InstanceConnectivity"],
     }
 
 
-GROUPS = {
-    "hyperpod": {
-        "node_recovery": "None",
-        "node_provisioning_mode": None,
-        "instance_groups": [
-            {
-                "name": "trainium",
-                "instance_type": "ml.trn1.32xlarge",
-                "instance_count": 4,
-                "min_instance_count": 2,
-                "ebs_volume_gb": 1000,
-                "threads_per_core": 1,
-                "labels": {"team": "research"},
-                "taints": [
-                    {"key": "aws.amazon.com/neuron", "effect": "NoSchedule"},
-                    {"key": "dedicated", "value": "training", "effect": "NoExecute"},
-                ],
-                "capacity": "spot",
-                "availability_zone": "us-west-2b",
-            },
-            {"name": "cpu", "instance_type": "ml.m5.2xlarge", "instance_count": 1, "capacity": "on-demand"},
-        ],
-    }
-}
+@pytest.fixture(scope="session")
+def rich(deploy) -> Deployed:
+    return deploy(RICH)
 
 
-def test_optional_group_fields(synth):
-    stack = synth(GROUPS)
-    state = desired_state(stack)
+def test_optional_group_fields(rich):
+    state = desired_state(rich)
     assert state["NodeRecovery"] == "None"
-    assert "NodeProvisioningMode" not in state
+    assert "NodeProvisioningMode" not in state, "null leaves HyperPod's standard mode"
     trainium, cpu = state["InstanceGroups"]
     assert trainium["MinInstanceCount"] == 2
     assert trainium["ThreadsPerCore"] == 1
-    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 1000}}]
+    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 16384}}]
     assert trainium["KubernetesConfig"] == {
-        "Labels": {"team": "research"},
+        "Labels": {"example.com/team": "research"},
         "Taints": [
             {"Key": "aws.amazon.com/neuron", "Effect": "NoSchedule"},
             {"Key": "dedicated", "Value": "training", "Effect": "NoExecute"},
         ],
     }
     assert trainium["CapacityRequirements"] == {"Spot": {}}
-    assert "OnStartDeepHealthChecks" not in trainium
-    private = "aws_subnet.network_private_subnets"
+    assert "OnStartDeepHealthChecks" not in trainium, "an empty list is left out"
+    [zone_b] = [s["id"] for a, s in rich.of_type("aws_subnet").items()
+                if "private_subnets" in a and s["availability_zone"] == "us-west-2b"]
     assert trainium["OverrideVpcConfig"] == {
-        "SecurityGroupIds": [ref("aws_security_group", "hyperpod_security_group_group", "id")],
-        "Subnets": '${matchkeys(local.hyperpod_private_subnets_ids, local.hyperpod_private_subnets_zones, ["us-west-2b"])}',
-    }
-    assert stack["locals"] == {
-        "hyperpod_private_subnets_ids": f"${{{private}.*.id}}",
-        "hyperpod_private_subnets_zones": f"${{{private}.*.availability_zone}}",
+        "SecurityGroupIds": [rich.find("aws_security_group", "security_group", HP)["id"]],
+        "Subnets": [zone_b],
     }
     assert cpu["CapacityRequirements"] == {"OnDemand": {}}
+    assert cpu["InstanceCount"] == 0
     assert "OverrideVpcConfig" not in cpu and "KubernetesConfig" not in cpu and "MinInstanceCount" not in cpu
 
 
-def test_preconditions_name_the_fix(raw_synth):
-    scripts, zones = resource(raw_synth({}), *CLUSTER)["lifecycle"]["precondition"]
-    assert scripts["condition"] == '${fileexists("../../../lifecycle_scripts/on_create.sh")}'
+def test_preconditions_name_the_fix(stack):
+    [zones] = stack.block(*CLUSTER, module=HP)["lifecycle"]["precondition"]
     assert zones["error_message"].startswith("An instance group's availability_zone has no private subnet")
 
 
-@pytest.mark.parametrize(
-    ("zone", "holds"), [(None, True), ("us-west-2b", True), ("us-west-2d", False)], ids=["no zone", "a zone", "no subnet"]
-)
-def test_zone_precondition_holds_when_the_zone_has_a_private_subnet(raw_stack, zone, holds):
-    """Evaluated as Terraform would, for subnets in two zones."""
-    from modules.core.hcl_expr import Env
-    from modules.inputs.variables import with_optional_defaults
-    from modules.hyperpod.instance_group_fields import zones_have_a_subnet
-    from tests.planned import GROUP_CONTEXT
+def test_zone_precondition_holds_only_where_a_private_subnet_is(deployed, rich, plan):
+    """Unpinned groups (the default) and a group in a zone of the VPC (RICH: us-west-2b)
+    apply; a group pinned to a zone the VPC has no subnet in stops the plan."""
+    from tooling.offline import TerraformError
 
-    _, precondition = resource(raw_stack, *CLUSTER)["lifecycle"]["precondition"]
-    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1, "availability_zone": zone}
-    env = Env(
-        variables={"hyperpod_instance_groups": with_optional_defaults([group])},
-        references={
-            GROUP_CONTEXT.private_subnet_ids.text: ["subnet-a", "subnet-b"],
-            GROUP_CONTEXT.private_subnet_zones.text: ["us-west-2a", "us-west-2b"],
-        },
-    )
-    condition = zones_have_a_subnet(GROUP_CONTEXT)
-    assert precondition["condition"] == "${" + condition.hcl() + "}"
-    assert condition.evaluate(env) is holds
-
-
-
-def _references(block: dict) -> set[str]:
-    text = json.dumps(block)
-    found = set(block.get("depends_on", []))
-    found |= {m.group(1) for m in re.finditer(r"((?:data\.)?[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)[.\[]", text)}
-    return found
+    assert deployed.find(*CLUSTER, module=HP) and rich.find(*CLUSTER, module=HP)
+    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1, "availability_zone": "us-west-2d"}
+    with pytest.raises(TerraformError) as refused:
+        plan({}, {"hyperpod_instance_groups": [group]})  # three zones: us-west-2a to c
+    said = " ".join(refused.value.stderr.split())
+    assert "An instance group's availability_zone has no private subnet" in said
+    assert "aws_cloudcontrolapi_resource.cluster" in said
 
 
 def test_cluster_depends_on_what_it_needs(stack):
-    depends_on = set(resource(stack, *CLUSTER)["depends_on"])
-    assert "helm_release.hyperpod_helm_dependencies_release" in depends_on
-    assert {"aws_iam_role_policy_attachment.hyperpod_execution_role_role_attach_cluster_instance",
-            "aws_iam_role_policy.hyperpod_execution_role_role_policy_vpc_cni"} <= depends_on
-    assert {f"aws_s3_object.{name}" for name in resources(stack, "aws_s3_object")} <= depends_on
-    assert "aws_vpc_security_group_ingress_rule.hyperpod_security_group_eks_cluster_from_hyperpod_https" in depends_on
+    depends_on = set(stack.block(*CLUSTER, module=HP)["depends_on"])
+    assert "helm_release.helm_dependencies_release" in depends_on
+    assert {
+        "aws_iam_role_policy_attachment.execution_role_attach_cluster_instance",
+        "aws_iam_role_policy.execution_role_policy_vpc_cni",
+    } <= depends_on
+    assert {f"aws_s3_object.{name}" for name in stack.blocks("aws_s3_object", HP)} <= depends_on
+    assert "aws_vpc_security_group_ingress_rule.security_group_eks_cluster_from_hyperpod_https" in depends_on
 
 
-def test_cluster_never_waits_for_karpenter_or_the_load_balancer_controller(synth):
-    for stack in (synth({}), synth(ALL_ADDONS)):
-        cluster = resource(stack, *CLUSTER)
-        for address in _references(cluster):
-            assert "karpenter" not in address and "load_balancer" not in address, address
-        assert all(a.startswith(("aws_", "helm_release.hyperpod", "data.")) for a in cluster["depends_on"])
-        waited_for = build_graph(stack).dependencies(f"{CLUSTER[0]}.{CLUSTER[1]}")
-        assert not [a for a in waited_for if "karpenter" in a or "load_balancer" in a], "not even indirectly"
+def test_cluster_never_waits_for_karpenter_or_the_load_balancer_controller(workspace, stack):
+    """Read from Terraform's own graph of the default configuration (the everything-on one
+    is checked in test_dependencies.py): not even indirectly, through a module input."""
+    from tooling.analysis import from_dot
+
+    ws = workspace({}, 3, "plan")
+    ws.init()
+    graph = from_dot(ws.run("graph", "-type=plan").stdout)
+    waited_for = graph.dependencies("module.hyperpod.aws_cloudcontrolapi_resource.cluster")
+    assert "module.hyperpod.helm_release.helm_dependencies_release" in waited_for, "the graph is read"
+    assert not [a for a in waited_for if "karpenter" in a or "load_balancer" in a]
+    assert all(not d.startswith("module.") for d in stack.block(*CLUSTER, module=HP)["depends_on"])
 
 
-def test_without_helm_dependencies_the_cluster_does_not_wait_for_a_chart(synth):
-    stack = synth({"hyperpod": {"install_helm_dependencies": False, "enable_training_operator": False}})
-    assert not [name for name in resources(stack, "helm_release") if name.startswith("hyperpod")]
-    assert not any(d.startswith("helm_release") for d in resource(stack, *CLUSTER)["depends_on"])
+def test_without_helm_dependencies_the_cluster_does_not_wait_for_a_chart(planned):
+    deployed = planned({}, {"hyperpod_install_helm_dependencies": False, "hyperpod_enable_training_operator": False})
+    assert deployed.of_type("helm_release", HP) == {}
+    assert deployed.of_type("aws_eks_addon", HP) == {}, "the training operator add-on is counted out"
+    assert deployed.find(*CLUSTER, module=HP)["type_name"] == "AWS::SageMaker::Cluster"
 
 
 # --- helm dependencies ---------------------------------------------------------------
 
 
-def test_helm_release_installs_the_fetched_chart(stack):
-    release = resource(stack, *HELM_RELEASE)
+def test_helm_release_installs_the_fetched_chart(deployed, stack):
+    release = deployed.find(*HELM_RELEASE, module=HP)
     assert release["namespace"] == "kube-system"
     assert release["dependency_update"] is True
-    assert release["chart"] == "../../../.cache/sagemaker-hyperpod-cli/helm_chart/HyperPodHelmChart"
-    [precondition] = release["lifecycle"]["precondition"]
-    assert precondition["condition"] == f'${{fileexists("{release["chart"]}/Chart.yaml")}}'
+    assert release["chart"] == f"{MODULE_AT}/charts/hyperpod-dependencies", "the chart copied into the module"
+    block = stack.block(*HELM_RELEASE, module=HP)
+    [precondition] = block["lifecycle"]["precondition"]
+    assert precondition["condition"] == '${fileexists("${path.module}/charts/hyperpod-dependencies/Chart.yaml")}'
     assert "scripts/fetch-hyperpod-chart.sh" in precondition["error_message"]
-    assert release["depends_on"] == ["aws_eks_addon.eks_addons_coredns_addon"], "controllers need nodes"
+    assert block["depends_on"] == ["var.cluster_ready"], "controllers need nodes"
+    cluster_ready = stack.root["module"]["hyperpod"]["cluster_ready"]
+    assert cluster_ready == [
+        "${aws_eks_node_group.eks_system_nodes_node_group.id}",
+        "${aws_eks_addon.eks_addons_coredns_addon.id}",
+    ]
 
 
-def test_helm_values_follow_config(synth):
-    import yaml
+def test_a_missing_chart_stops_the_plan_with_the_commands_to_run(standalone_module):
+    said = standalone_module.missing_chart
+    assert "The HyperPod helm chart is missing from the module (charts/hyperpod-dependencies)" in said
+    assert "run scripts/fetch-hyperpod-chart.sh from the project root" in said
 
-    default = yaml.safe_load(resource(synth({}), *HELM_RELEASE)["values"][0])
+
+def test_helm_values_follow_config(deployed, rich):
+    default = yaml.safe_load(deployed.find(*HELM_RELEASE, module=HP)["values"][0])
     for key in ("health-monitoring-agent", "deep-health-check", "job-auto-restart", "mpi-operator", "cert-manager"):
         assert default[key] == {"enabled": True}, key
     assert default["trainingOperators"] == {"enabled": True}
     for plugin in ("nvidia-device-plugin", "neuron-device-plugin", "aws-efa-k8s-device-plugin"):
         assert default[plugin] == {"devicePlugin": {"enabled": True}}
-    changed = yaml.safe_load(
-        resource(
-            synth(
-                {
-                    "hyperpod": {
-                        "enable_training_operator": False,
-                        "helm_subcharts": {"mpi_operator": False, "neuron_device_plugin": False},
-                    }
-                }
-            ),
-            *HELM_RELEASE,
-        )["values"][0]
-    )
+    changed = yaml.safe_load(rich.find(*HELM_RELEASE, module=HP)["values"][0])
     assert changed["mpi-operator"] == {"enabled": False}
+    assert changed["deep-health-check"] == {"enabled": False}
     assert changed["neuron-device-plugin"] == {"devicePlugin": {"enabled": False}}
     assert changed["cert-manager"] == {"enabled": False}, "cert-manager is installed for the training operator"
 
@@ -430,74 +460,91 @@ def test_fetch_script_checks_out_the_pinned_commit_then_updates_dependencies(tmp
 # --- add-ons ---------------------------------------------------------------------------
 
 
-def test_training_operator_addon_and_pod_identity(stack):
-    addon = resource(stack, "aws_eks_addon", "hyperpod_addons_training_operator_addon")
+def test_training_operator_addon_and_pod_identity(deployed, stack):
+    addon = deployed.find("aws_eks_addon", "addons_training_operator_addon", HP)
     assert addon["addon_name"] == "amazon-sagemaker-hyperpod-training-operator"
-    assert "aws_cloudcontrolapi_resource.hyperpod_cluster" in addon["depends_on"]
-    association = resource(
-        stack, "aws_eks_pod_identity_association", "hyperpod_addons_training_operator_identity_association"
-    )
+    assert addon["cluster_name"] == eks_cluster(deployed)["name"]
+    assert "aws_cloudcontrolapi_resource.cluster" in stack.block("aws_eks_addon", "addons_training_operator_addon", HP)["depends_on"]
+    association = deployed.find("aws_eks_pod_identity_association", "addons_training_operator_identity_association", HP)
+    role = deployed.find("aws_iam_role", "addons_training_operator_identity_role", HP)
     assert association["namespace"] == "aws-hyperpod"
     assert association["service_account"] == "hp-training-operator-controller-manager"
-    role = resource(stack, "aws_iam_role", "hyperpod_addons_training_operator_identity_role")
-    [trust] = jsonencoded(role["assume_role_policy"])["Statement"]
+    assert association["role_arn"] == role["arn"]
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
-    statement = _role_statements(stack, "hyperpod_addons_training_operator_identity_role")["ReadHyperPodCluster"]
+    statement = role_statements(deployed, "addons_training_operator_identity_role")["ReadHyperPodCluster"]
     assert sorted(statement["Action"]) == [
         "sagemaker:DescribeCluster", "sagemaker:DescribeClusterNode", "sagemaker:ListClusterNodes"
     ]
-    assert statement["Resource"] == ["${jsondecode(aws_cloudcontrolapi_resource.hyperpod_cluster.properties).ClusterArn}"]
+    cluster_arn = json.loads(deployed.find(*CLUSTER, module=HP)["properties"])["ClusterArn"]
+    assert statement["Resource"] == [cluster_arn], "this cluster only"
 
 
-def test_optional_addons_are_off_by_default(stack):
-    names = {a["addon_name"] for a in resources(stack, "aws_eks_addon").values()}
-    assert "amazon-sagemaker-hyperpod-taskgovernance" not in names
-    assert "amazon-sagemaker-hyperpod-observability" not in names
-    assert not resources(stack, "aws_prometheus_workspace")
+def test_optional_addons_are_off_by_default(deployed):
+    names = {a["addon_name"] for a in deployed.of_type("aws_eks_addon", HP).values()}
+    assert names == {"amazon-sagemaker-hyperpod-training-operator"}
+    assert not deployed.of_type("aws_prometheus_workspace")
 
 
-def test_task_governance_and_observability(synth):
-    stack = synth(ALL_ADDONS)
-    governance = resource(stack, "aws_eks_addon", "hyperpod_addons_taskgovernance_addon")
+@pytest.fixture(scope="session")
+def all_on(deploy, everything_on) -> Deployed:
+    return deploy(everything_on)
+
+
+def test_task_governance_and_observability(all_on, synth, everything_on):
+    stack = synth(everything_on)
+    governance = all_on.find("aws_eks_addon", "addons_taskgovernance_addon", HP)
     assert governance["addon_name"] == "amazon-sagemaker-hyperpod-taskgovernance"
-    observability = resource(stack, "aws_eks_addon", "hyperpod_addons_observability_addon")
+    observability = all_on.find("aws_eks_addon", "addons_observability_addon", HP)
     assert observability["addon_name"] == "amazon-sagemaker-hyperpod-observability"
-    for addon in (governance, observability):
-        assert "aws_cloudcontrolapi_resource.hyperpod_cluster" in addon["depends_on"]
-    workspace = resource(stack, "aws_prometheus_workspace", "hyperpod_addons_prometheus")
-    assert workspace["alias"] == "ml-platform-hyperpod"
-    configuration = jsonencoded(observability["configuration_values"])
-    assert configuration["ampWorkspace"]["arn"] == ref("aws_prometheus_workspace", "hyperpod_addons_prometheus", "arn")
-    association = resource(stack, "aws_eks_pod_identity_association", "hyperpod_addons_observability_identity_association")
+    for name in ("addons_taskgovernance_addon", "addons_observability_addon"):
+        assert "aws_cloudcontrolapi_resource.cluster" in stack.block("aws_eks_addon", name, HP)["depends_on"]
+    prometheus = all_on.find("aws_prometheus_workspace", "addons_prometheus", HP)
+    assert prometheus["alias"] == "ml-platform-hyperpod"
+    configuration = json.loads(observability["configuration_values"])
+    assert configuration["ampWorkspace"] == {
+        "arn": prometheus["arn"],
+        "prometheusEndpoint": f"{prometheus['prometheus_endpoint']}api/v1/remote_write",
+    }
+    association = all_on.find("aws_eks_pod_identity_association", "addons_observability_identity_association", HP)
     assert (association["namespace"], association["service_account"]) == (
         "hyperpod-observability", "hyperpod-observability-operator-otel-collector"
     )
-    statements = _role_statements(stack, "hyperpod_addons_observability_identity_role")
-    assert statements["RemoteWriteMetrics"]["Resource"] == [
-        ref("aws_prometheus_workspace", "hyperpod_addons_prometheus", "arn")
+    statements = role_statements(all_on, "addons_observability_identity_role")
+    assert statements["RemoteWriteMetrics"]["Resource"] == [prometheus["arn"]]
+    assert statements["HyperPodLogs"]["Resource"] == [
+        "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*",
+        "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*:log-stream:*",
     ]
-    assert all("/aws/sagemaker/Clusters/" in r for r in statements["HyperPodLogs"]["Resource"])
 
 
 # --- outputs and switching off -----------------------------------------------------------
 
 
-def test_outputs(stack):
-    outputs = stack["output"]
+def test_outputs(deployed, stack):
     for name in OUTPUTS:
-        assert name in outputs and outputs[name]["description"]
-    properties = "jsondecode(aws_cloudcontrolapi_resource.hyperpod_cluster.properties)"
-    assert outputs["hyperpod_cluster_arn"]["value"] == f"${{{properties}.ClusterArn}}"
-    assert outputs["hyperpod_cluster_status"]["value"] == f"${{{properties}.ClusterStatus}}"
-    assert outputs["hyperpod_execution_role_arn"]["value"] == ref("aws_iam_role", EXECUTION_ROLE, "arn")
-    assert outputs["lifecycle_scripts_bucket"]["value"] == ref("aws_s3_bucket", "hyperpod_lifecycle_scripts_bucket", "bucket")
+        assert stack.root["output"][name]["description"], name
+    cluster = deployed.find(*CLUSTER, module=HP)
+    reported = json.loads(cluster["properties"])
+    outputs = deployed.outputs
+    assert outputs["hyperpod_cluster_arn"] == reported["ClusterArn"]
+    assert outputs["hyperpod_cluster_arn"].startswith("arn:aws:sagemaker:us-west-2:123456789012:cluster/")
+    assert outputs["hyperpod_cluster_name"] == "ml-platform-hyperpod"
+    assert outputs["hyperpod_cluster_status"] == "InService"
+    assert outputs["hyperpod_execution_role_arn"] == deployed.find("aws_iam_role", EXECUTION_ROLE, HP)["arn"]
+    assert outputs["lifecycle_scripts_bucket"] == deployed.find("aws_s3_bucket", "lifecycle_scripts_bucket", HP)["bucket"]
 
 
-def test_disabled_synthesizes_none_of_it(synth, stack):
-    assert hyperpod_blocks(stack), "the default stack has HyperPod"
-    disabled = synth({"hyperpod": {"enabled": False}})
-    assert hyperpod_blocks(disabled) == []
-    assert all(disabled["output"][name]["value"] is None for name in OUTPUTS), "null, as the resources are absent"
-    assert "aws_cloudcontrolapi_resource" not in disabled.get("resource", {})
-    assert not [n for n in disabled["resource"].get("helm_release", {}) if n.startswith("hyperpod")]
-    assert "aws_eks_cluster" in disabled["resource"], "the rest of the platform is still there"
+def test_disabled_deploys_none_of_it(planned, deployed):
+    assert len(hyperpod_addresses(deployed)) > 30, "the default deploys HyperPod"
+    disabled = planned(OFF)
+    assert hyperpod_addresses(disabled) == []
+    assert disabled.of_type("aws_cloudcontrolapi_resource") == {}
+    assert all(disabled.outputs[name] is None for name in OUTPUTS), "null, as the resources are absent"
+    assert disabled.find("aws_eks_cluster", "eks_control_plane_cluster"), "the rest of the platform is still there"
+    everything_else = {a for a in managed(deployed) if not a.startswith("module.hyperpod")}
+    assert managed(disabled) == everything_else
+
+
+def managed(deployed: Deployed) -> set[str]:
+    return {a for a in deployed.values if not split_address(a)[1].startswith("data.")}
