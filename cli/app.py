@@ -60,11 +60,12 @@ class Invocation:
 
     def synthesize(self, build: "BuildStack") -> NoReturn:
         """Synthesize, summarize and end the process (see ``exit_without_teardown``)."""
-        from .synth import copy_modules, print_summary, synth_atomically
+        from .summary import print_summary
+        from .synth import copy_modules, synth_atomically
 
         outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
         stack = synth_atomically(build, self.config, outdir)
-        print_summary(stack, self.config, outdir)
+        print_summary(stack.node.id, self.config, outdir)
         stack_dir = outdir / "stacks" / stack.node.id
         if self.args.hcl:
             from tooling.hcl import write_hcl

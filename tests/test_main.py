@@ -19,13 +19,18 @@ def test_synth_is_byte_identical_in_any_directory(cli_synths):
 @pytest.mark.slow
 def test_synth_prints_a_summary(cli_synths):
     (_, result), _ = cli_synths
-    assert "Synthesized stack 'ml-platform'" in result.stdout
+    assert "Synthesized stack 'ml-platform': cdktf.out/stacks/ml-platform/cdk.tf.json" in result.stdout
+    assert "  hcl: dist/hcl/ml-platform/" in result.stdout, "make hcl says where it wrote"
     assert "end-of-life" not in result.stderr, "jsii runs on a supported Node.js"
     for subsystem in ("network", "eks", "module.karpenter", "load_balancer_controller", "module.hyperpod"):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
         assert output in result.stdout
-    assert "extended support" in result.stderr, "1.33 is past standard support: the user is warned"
+    assert "resources: 112 + 8 per zone" in result.stdout
+    assert "network: 10.0.0.0/16, every zone of the region up to 8 (read at plan), one NAT gateway" in result.stdout
+    # Warnings are part of the report on stdout: `cdktf synth` labels a child's stderr [ERROR].
+    assert "warning: Kubernetes 1.33 left EKS standard support" in result.stdout
+    assert "warning" not in result.stderr
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ from modules.config.terraform import field_default, terraform_type
 from modules.config.versions import PROVIDER_REQUIREMENTS, REQUIRED_TERRAFORM_VERSION
 from pydantic.fields import PydanticUndefined
 
+from tooling.operator_files import KEPT
+
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
@@ -48,6 +50,10 @@ def instance_group_fields() -> str:
     return "\n".join(rows) + "\n"
 
 
+def kept_files() -> str:
+    return ", ".join(f"`{pattern}`" for pattern in KEPT)
+
+
 def outputs_table(document: dict[str, Any]) -> str:
     rows = ["| output | description |", "|---|---|"]
     for name, output in sorted(document.get("output", {}).items()):
@@ -79,6 +85,11 @@ editing it: settings are Terraform variables, set in a `terraform.tfvars`.
    lifecycle scripts, the Karpenter node-pools chart).
 2. The HCL team writes `terraform.tfvars` in the stack folder and runs
    `terraform init && terraform plan && terraform apply` there.
+
+A later synth rewrites the stack folder but keeps what is the operator's, as does
+`make hcl` for its copy: {kept_files()}. They move into the new
+folder untouched (the summary lists them), so the reviewed lock file and the installed
+providers survive a re-synth.
 
 The output holds no absolute path and is byte-identical wherever it is synthesized.
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
+
+from tooling.operator_files import replace_folder_keeping
 
 from .blocks import block_paths
 from .render import render
@@ -30,18 +33,26 @@ class HclFormatError(RuntimeError):
 
 def write_hcl(stack_dir: Path, target: Path) -> Path:
     """``target/*.tf`` for the root module and ``target/modules/<name>/*.tf`` for each
-    module, replacing what was there."""
-    if target.exists():
-        shutil.rmtree(target)
-    blocks = block_paths(stack_dir)
-    sources = {target: stack_dir / "cdk.tf.json"}
-    for module in sorted(stack_dir.glob("modules/*/main.tf.json")):
-        sources[target / "modules" / module.parent.name] = module
-    for folder, source in sources.items():
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in render(json.loads(source.read_text()), blocks).items():
-            (folder / name).write_text(HEADER + text)
-    terraform_fmt(target)
+    module, replacing what was there but the operator's files (tfvars, lock file,
+    ``.terraform/``: ``tooling.operator_files``). Written complete beside ``target`` first,
+    so a failure leaves the previous copy as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        blocks = block_paths(stack_dir)
+        sources = {staging: stack_dir / "cdk.tf.json"}
+        for module in sorted(stack_dir.glob("modules/*/main.tf.json")):
+            sources[staging / "modules" / module.parent.name] = module
+        for folder, source in sources.items():
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, text in render(json.loads(source.read_text()), blocks).items():
+                (folder / name).write_text(HEADER + text)
+        terraform_fmt(staging)
+        staging.chmod(0o755)
+        replace_folder_keeping(target, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return target
 
 
