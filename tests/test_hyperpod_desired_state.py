@@ -224,6 +224,8 @@ def test_every_cfn_mark_names_a_property_of_the_schema():
     """A field's Cfn key is a path the published schema has, below the object its model
     renders; a list field renders to an array, a renamed value to one of its keys."""
     for model, definition in ((InstanceGroupConfig, "ClusterInstanceGroup"), (TaintConfig, "ClusterKubernetesTaint")):
+        keys = [m.key for f in model.model_fields.values() for m in f.metadata if isinstance(m, Cfn)]
+        assert len(keys) == len(set(keys)), f"{model.__name__}: two fields write the same key"
         for name, field in model.model_fields.items():
             mark = next((m for m in field.metadata if isinstance(m, Cfn)), None)
             if mark is None:
