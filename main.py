@@ -150,25 +150,53 @@ class PlatformStack(ReadableStack):
             },
         )
 
-        TerraformOutput(self, "cluster_name", value=cluster.name, description="EKS cluster name")
-        TerraformOutput(self, "cluster_endpoint", value=cluster.endpoint, description="Kubernetes API endpoint")
-        TerraformOutput(self, "cluster_version", value=cluster.version, description="Kubernetes version")
-        TerraformOutput(self, "region", value=region, description="AWS region")
+        # Named as terraform-aws-modules/eks and /vpc name them where they overlap.
+        control_plane, groups = eks.cluster, eks.security_groups
+        for name, value, description in (
+            ("region", region, "AWS region"),
+            ("vpc_id", network.vpc.id, "VPC id"),
+            ("vpc_cidr_block", network.vpc.cidr_block, "IPv4 CIDR of the VPC"),
+            ("private_subnets", network.private_subnet_ids, "Private subnet ids (nodes, pods), one per zone"),
+            ("public_subnets", network.public_subnet_ids, "Public subnet ids (NAT gateways, internet-facing load balancers)"),
+            ("intra_subnets", network.intra_subnet_ids, "Intra subnet ids (EKS control plane interfaces)"),
+            ("cluster_name", control_plane.name, "EKS cluster name"),
+            ("cluster_arn", control_plane.arn, "EKS cluster ARN"),
+            ("cluster_endpoint", control_plane.endpoint, "Kubernetes API endpoint"),
+            ("cluster_version", control_plane.version, "Kubernetes version"),
+            ("cluster_platform_version", control_plane.platform_version, "EKS platform version"),
+            (
+                "cluster_certificate_authority_data",
+                control_plane.certificate_authority.get(0).data,
+                "Base64 certificate of the cluster's certificate authority (public: clients verify the API with it)",
+            ),
+            ("cluster_oidc_issuer_url", control_plane.identity.get(0).oidc.get(0).issuer, "OpenID Connect issuer of the cluster"),
+            ("cluster_security_group_id", groups.cluster_sg.id, "Security group of the control plane interfaces (this stack's)"),
+            (
+                "cluster_primary_security_group_id",
+                control_plane.vpc_config.cluster_security_group_id,
+                "Security group EKS created for the cluster",
+            ),
+            ("node_security_group_id", groups.node_sg.id, "Security group of the nodes"),
+            ("configure_kubectl", f"aws eks update-kubeconfig --region {region} --name {cluster.name}", "Command that writes a kubeconfig entry for the cluster"),
+        ):
+            TerraformOutput(self, name, value=value, description=description)
+        for name in ("iam_role_arn", "iam_role_name", "node_iam_role_name", "queue_name"):
+            TerraformOutput(
+                self, f"karpenter_{name}", value=karpenter_module.output(name), description=karpenter_module.output_description(name)
+            )
+        for name in ("cluster_arn", "cluster_name", "cluster_status", "execution_role_arn", "instance_group_names", "security_group_id"):
+            TerraformOutput(
+                self,
+                f"hyperpod_{name}",
+                value=hyperpod_module.output(name),
+                description=f"{hyperpod_module.output_description(name)} (null when HyperPod is off)",
+            )
         TerraformOutput(
             self,
-            "configure_kubectl",
-            value=f"aws eks update-kubeconfig --region {region} --name {cluster.name}",
-            description="Command that writes a kubeconfig entry for the cluster",
+            "lifecycle_scripts_bucket",
+            value=hyperpod_module.output("lifecycle_scripts_bucket"),
+            description=f"{hyperpod_module.output_description('lifecycle_scripts_bucket')} (null when HyperPod is off)",
         )
-        for name, description in (
-            ("cluster_arn", "HyperPod cluster ARN"),
-            ("cluster_name", "HyperPod cluster name"),
-            ("cluster_status", "HyperPod cluster status when Terraform last read it"),
-            ("execution_role_arn", "Role the HyperPod instances run with"),
-            ("lifecycle_scripts_bucket", "Bucket holding the HyperPod lifecycle scripts"),
-        ):
-            output = name if name.startswith("lifecycle") else f"hyperpod_{name}"
-            TerraformOutput(self, output, value=hyperpod_module.output(name), description=description)
         pin_terraform_and_providers(self)
 
 

@@ -118,6 +118,6 @@ output "hyperpod_cluster_status" {
   value = module.hyperpod.cluster_status
 }
 
-output "karpenter_node_role_name" {
-  value = module.karpenter.node_role_name
+output "karpenter_node_iam_role_name" {
+  value = module.karpenter.node_iam_role_name
 }

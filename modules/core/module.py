@@ -137,6 +137,10 @@ class LocalModule(TerraformHclModule):
         """``module.<id>``, with the instance key when ``count`` switches it."""
         return f"module.{self.friendly_unique_id}" + ("[0]" if self.enabled is not None else "")
 
+    def output_description(self, name: str) -> str:
+        """The description the module gives its output (one description, in the module)."""
+        return self.document["output"][name]["description"]
+
     def output(self, name: str) -> str:
         """An output of the module; null when ``count`` leaves the module out."""
         if self.enabled is None:

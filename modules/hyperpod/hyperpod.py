@@ -18,7 +18,7 @@ from modules.config.hyperpod import HyperPodConfig, InstanceGroupConfig
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
-from modules.core.refs import address, variable_reference
+from modules.core.refs import Expression, address, variable_reference
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
@@ -131,7 +131,7 @@ class HyperPod(Construct):
                 load_balancer_controller_ready=inputs.reference("load_balancer_controller_ready"),
             ),
         )
-        self._outputs()
+        self._outputs(inputs)
 
     def _instance_groups(self, inputs: HyperPodInputs) -> str:
         """Every group's entry: its configured fields (``InstanceGroupConfig``'s ``Cfn``
@@ -151,8 +151,14 @@ class HyperPod(Construct):
         ]
         return instance_groups(inputs.reference("instance_groups"), InstanceGroupConfig, shared)
 
-    def _outputs(self) -> None:
+    def _outputs(self, inputs: HyperPodInputs) -> None:
         TerraformOutput(self, "cluster_arn", value=self.cluster.arn, description="HyperPod cluster ARN")
+        TerraformOutput(
+            self,
+            "instance_group_names",
+            value=Expression(f"[for group in {inputs.reference('instance_groups')} : group.name]"),
+            description="Names of the HyperPod instance groups",
+        )
         TerraformOutput(
             self, "cluster_name", value=self.cluster.reported("ClusterName"), description="HyperPod cluster name"
         )

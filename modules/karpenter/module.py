@@ -76,22 +76,16 @@ class KarpenterModule(ModuleStack):
                 node_pools_chart=f"{MODULE_ROOT}/{CHART_FOLDER}",
             ),
         )
-        TerraformOutput(self, "node_role_arn", value=karpenter.node_role.arn, description="Role of Karpenter's nodes")
-        TerraformOutput(
-            self, "node_role_name", value=karpenter.node_role.role_name, description="Role name the node classes use"
-        )
-        TerraformOutput(
-            self,
-            "interruption_queue_name",
-            value=karpenter.interruption_queue.queue.name,
-            description="SQS queue of interruption events",
-        )
-        TerraformOutput(
-            self,
-            "controller_role_arn",
-            value=karpenter.controller_role.identity.arn,
-            description="Role of the Karpenter controller (EKS Pod Identity)",
-        )
+        # Named as the Karpenter module of terraform-aws-modules/eks names them.
+        for name, value, description in (
+            ("iam_role_arn", karpenter.controller_role.identity.arn, "Role of the Karpenter controller (EKS Pod Identity)"),
+            ("iam_role_name", karpenter.controller_role.identity.service_role.role.name, "Name of the Karpenter controller's role"),
+            ("node_iam_role_arn", karpenter.node_role.arn, "Role of the nodes Karpenter launches"),
+            ("node_iam_role_name", karpenter.node_role.service_role.role.name, "Name of the nodes' role (the node classes name it)"),
+            ("queue_arn", karpenter.interruption_queue.arn, "SQS queue of interruption events (ARN)"),
+            ("queue_name", karpenter.interruption_queue.queue.name, "SQS queue of interruption events"),
+        ):
+            TerraformOutput(self, name, value=value, description=description)
         pin_terraform_and_providers(self)
 
 
