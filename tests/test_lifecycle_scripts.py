@@ -1336,15 +1336,14 @@ def test_rig_without_the_hyperpod_chart_says_what_to_install(rig_cluster):
 # ------------------------------------------------------------------------------ all scripts
 
 ALL_LIFECYCLE_SCRIPTS = [ON_CREATE, SETUP_CSI, RIG]
-SKIPPED_DIRS = {".git", ".venv", "node_modules", "cdktf.out", ".pytest_cache"}
-
-
 def repo_shell_scripts() -> list[Path]:
-    return sorted(
-        path
-        for path in REPO.rglob("*.sh")
-        if not SKIPPED_DIRS & set(path.relative_to(REPO).parts)
-    )
+    """The project's own shell scripts: what git tracks or would track (virtual
+    environments, caches and outputs are ignored by .gitignore)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "*.sh"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout
+    return sorted(REPO / name for name in listed.split("\0") if name and (REPO / name).is_file())
 
 
 @pytest.mark.parametrize("script", ALL_LIFECYCLE_SCRIPTS, ids=lambda p: p.name)

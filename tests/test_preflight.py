@@ -25,6 +25,8 @@ from botocore.stub import Stubber
 from modules.config import PlatformConfig, parse_config
 from scripts import aws_session, preflight
 from scripts.preflight import (
+    CAPACITY_QUOTA_KIND,
+    EC2_GPU_QUOTAS,
     Clients,
     Verdict,
     check_addon_versions,
@@ -205,11 +207,15 @@ def test_gpu_pool_checks_each_family_and_capacity_type() -> None:
     assert results[3].message.endswith("fits 2 of the largest pool type")
 
 
-def test_gpu_pool_type_without_facts_warns() -> None:
-    pool = {"instance_types": ["trn1.32xlarge"], "capacity_types": ["on-demand"]}
-    [result] = check_gpu_pool_quotas(config(karpenter={"gpu_pool": pool}), quotas=None)
-    assert result.verdict is Verdict.WARN
-    assert result.message.startswith("trn1.32xlarge: no vCPU or quota facts")
+def test_every_gpu_type_the_configuration_accepts_has_vcpu_and_quota_facts() -> None:
+    from modules.config.ec2_instance_types import GPU_INSTANCES
+    from scripts.preflight import INSTANCE_VCPUS, _family_letter
+
+    families = {letter for letter, _ in EC2_GPU_QUOTAS}
+    for instance_type in GPU_INSTANCES:
+        assert instance_type in INSTANCE_VCPUS and _family_letter(instance_type) in families, instance_type
+    for letter in families:
+        assert {kind for family, kind in EC2_GPU_QUOTAS if family == letter} == set(CAPACITY_QUOTA_KIND.values())
 
 
 # --- Kubernetes version and add-ons ----------------------------------------------------
