@@ -25,9 +25,10 @@ hcl: $(STAMP)
 modules: $(STAMP)
 	$(PY) main.py --modules
 
-## Run every test.
+## Run every test, in $(JOBS) processes (tests/conftest.py keeps shared caches in one).
+JOBS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 ## Time and memory of a synth with the start-up mechanisms on and off, and of a refusal (docs/performance.md).
 bench: $(STAMP)

@@ -150,23 +150,59 @@ def cli_synths(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="session")
 def eager_synth(pytestconfig: pytest.Config):
     """The default configuration synthesized with every start-up mechanism off (a plain
-    cdktf app): the slow proof that the mechanisms change no byte. It runs once, started
-    in the background as soon as the collection shows a test needs it."""
-    run = pytestconfig.stash[EAGER_RUN]
+    cdktf app): the slow proof that the mechanisms change no byte. It runs once per
+    session, in the background from the start (see ``_start_eager_synth``); under
+    pytest-xdist the controller runs it and the worker that needs it reads its record."""
+    from tests.processes import BackgroundRun
+
+    workerinput = getattr(pytestconfig, "workerinput", {})
+    if "eager_synth_dir" in workerinput:
+        run = BackgroundRun(Path(workerinput["eager_synth_dir"]))
+    else:
+        run = pytestconfig.stash.get(EAGER_RUN, None) or _start_eager_synth(pytestconfig)
     return run.cwd, run.result()
 
 
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+def _start_eager_synth(config: pytest.Config) -> "BackgroundRun":
     from tests.processes import EAGER, BackgroundRun
 
-    if any("eager_synth" in getattr(item, "fixturenames", ()) for item in items):
-        config.stash[EAGER_RUN] = BackgroundRun.start(Path(tempfile.mkdtemp(prefix="eager-synth-")), **EAGER)
+    base = Path(tempfile.mkdtemp(prefix="eager-synth-"))
+    (base / "work").mkdir()
+    config.stash[EAGER_RUN] = BackgroundRun.start(base / "work", **EAGER)
+    return config.stash[EAGER_RUN]
+
+
+def _whole_suite_or_runtime_tests(config: pytest.Config) -> bool:
+    return not config.args or any("test_runtime" in arg or arg.rstrip("/") == "tests" for arg in config.args)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:  # noqa: ANN001 - pytest-xdist's WorkerController
+    """pytest-xdist controller: one eager synth for all workers, started before they are."""
+    config = node.config
+    if _whole_suite_or_runtime_tests(config):
+        run = config.stash.get(EAGER_RUN, None) or _start_eager_synth(config)
+        node.workerinput["eager_synth_dir"] = str(run.cwd)
+
+
+# Tests whose fixtures synthesize or run Terraform share session caches (one synth, plan
+# or apply per configuration): under pytest-xdist (`--dist loadgroup`) they run in one
+# worker so no cache is built twice, and the other worker takes every other test.
+SHARED_CACHE_FIXTURES = {"synth", "stack", "workspace", "deploy", "deployed", "plan", "planned", "cli_synths"}
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SHARED_CACHE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("synth-and-terraform"))
+    if hasattr(config, "workerinput"):
+        return  # under pytest-xdist the controller starts it (pytest_configure_node)
+    if EAGER_RUN not in config.stash and any("eager_synth" in getattr(item, "fixturenames", ()) for item in items):
+        _start_eager_synth(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     run = config.stash.get(EAGER_RUN, None)
     if run is not None:
-        if run.process.poll() is None:
-            run.process.kill()
-            run.process.wait()
-        shutil.rmtree(run.cwd, ignore_errors=True)
+        run.stop()
+        shutil.rmtree(run.cwd.parent, ignore_errors=True)

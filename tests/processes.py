@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,19 +35,40 @@ def run_main(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
 @dataclass
 class BackgroundRun:
     """``main.py`` started in the background at the start of the session (it is slow and
-    needs no test's state); ``result()`` waits for it."""
+    needs no test's state). It records its output and exit code in files of ``cwd``, so
+    any process of the session (a pytest-xdist worker too) can wait for it: ``result``."""
 
     cwd: Path
-    process: subprocess.Popen
+    process: subprocess.Popen | None = None
 
     @staticmethod
     def start(cwd: Path, *args: str, **env: str) -> "BackgroundRun":
+        # The exit code is written last, under its final name only when complete.
+        wrapper = '"$@" >"$0/stdout" 2>"$0/stderr"; echo $? >"$0/rc.tmp"; mv "$0/rc.tmp" "$0/rc"'
+        BackgroundRun.record_of(cwd).mkdir()
         process = subprocess.Popen(
-            main_command(*args), cwd=cwd, env=main_environment(**env),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            ["sh", "-c", wrapper, str(BackgroundRun.record_of(cwd)), *main_command(*args)],
+            cwd=cwd, env=main_environment(**env), stdin=subprocess.DEVNULL,
         )
         return BackgroundRun(cwd, process)
 
-    def result(self) -> subprocess.CompletedProcess:
-        stdout, stderr = self.process.communicate(timeout=600)
-        return subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout, stderr)
+    @staticmethod
+    def record_of(cwd: Path) -> Path:
+        """Where the run's output and exit code are recorded (beside ``cwd``, not in it)."""
+        return cwd.with_name(f"{cwd.name}.record")
+
+    def result(self, timeout: float = 600) -> subprocess.CompletedProcess:
+        record = self.record_of(self.cwd)
+        deadline = time.monotonic() + timeout
+        while not (record / "rc").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the background synth in {self.cwd} did not finish in {timeout} s")
+            time.sleep(0.2)
+        return subprocess.CompletedProcess(
+            ["main.py"], int((record / "rc").read_text()), (record / "stdout").read_text(), (record / "stderr").read_text()
+        )
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

@@ -76,10 +76,9 @@ def test_generated_schemas_cover_everything_the_stack_and_modules_write(synth, e
 
 
 @needs_terraform
-def test_default_stack_inits_validates_and_plans_about_140_resources(workspace):
-    ws = workspace({}, 3, "plan")
-    validated = ws.validate()
-    plan = ws.plan()
+def test_default_stack_inits_validates_and_plans_about_140_resources(workspace, plan):
+    validated = workspace({}, 3, "plan").validate()
+    plan = plan({})  # the session's plan of the default configuration
     assert "The configuration is valid" in validated.stdout
     assert 120 <= plan.counts["add"] <= 160 and plan.counts["change"] == plan.counts["destroy"] == 0
     assert plan.after("aws_vpc.network_vpc")["region"] == "us-west-2"

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.processes import STACK_DIR, run_main
 from tooling.operator_files import carry_over, kept_in
 
 OPERATOR_FILES = {
@@ -42,25 +39,37 @@ def test_carry_over_moves_only_the_operators_files(tmp_path):
     assert kept_in(tmp_path / "missing") == []
 
 
-@pytest.mark.slow
-def test_a_new_synth_keeps_them_in_the_stack_folder(tmp_path):
-    assert run_main(tmp_path).returncode == 0
-    write_operator_files(tmp_path / STACK_DIR)
-    renamed = tmp_path / "renamed.yaml"
-    renamed.write_text("name: other-platform\n")
-    again = run_main(tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert_operator_files(tmp_path / STACK_DIR)
-    assert (tmp_path / STACK_DIR / "cdk.tf.json").is_file()
-    assert "kept from the previous synth: .terraform, .terraform.lock.hcl, prod.auto.tfvars.json, terraform.tfvars" in again.stdout
+def synth_into(outdir: Path, overrides: dict) -> Path:
+    """What ``main.py`` does (cli.synth), in this process: the stack folder written."""
+    from cli.synth import synth_atomically
+    from main import build
+    from modules.config import parse_config
+
+    return outdir / "stacks" / synth_atomically(build, parse_config(overrides), outdir).node.id
+
+
+def test_a_new_synth_keeps_them_in_the_stack_folder(tmp_path, capsys):
+    from cli.summary import print_summary
+    from modules.config import parse_config
+
+    outdir = tmp_path / "cdktf.out"
+    stack_dir = synth_into(outdir, {})
+    write_operator_files(stack_dir)
+    assert synth_into(outdir, {}) == stack_dir
+    assert_operator_files(stack_dir)
+    assert (stack_dir / "cdk.tf.json").is_file()
+    print_summary(stack_dir.name, parse_config({}), outdir)
+    assert "kept from the previous synth: .terraform, .terraform.lock.hcl, prod.auto.tfvars.json, terraform.tfvars" in (
+        capsys.readouterr().out
+    )
     # A stack that is no longer synthesized (the name changed) keeps its operator files.
-    third = run_main(tmp_path, HYPERPOD_EKS_CONFIG=str(renamed))
-    assert third.returncode == 0, third.stderr
-    assert_operator_files(tmp_path / STACK_DIR)
-    assert sorted(p.name for p in (tmp_path / STACK_DIR).iterdir()) == sorted(
+    other = synth_into(outdir, {"name": "other-platform"})
+    assert_operator_files(stack_dir)
+    assert sorted(p.name for p in stack_dir.iterdir()) == sorted(
         [".terraform", ".terraform.lock.hcl", "prod.auto.tfvars.json", "terraform.tfvars"]
     )
-    assert (tmp_path / "cdktf.out/stacks/other-platform/cdk.tf.json").is_file()
+    assert (other / "cdk.tf.json").is_file()
+    assert sorted(p.name for p in outdir.parent.iterdir()) == ["cdktf.out"], "no staging folder left"
 
 
 def test_a_new_hcl_copy_keeps_them(stack, tmp_path):

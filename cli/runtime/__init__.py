@@ -26,7 +26,9 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import MutableMapping
@@ -64,7 +66,13 @@ _private_temp: Path | None = None
 def _use_private_temp(environ: MutableMapping[str, str]) -> None:
     global _private_temp
     if _private_temp is None:
-        _private_temp = Path(tempfile.mkdtemp(prefix="ml-platform-"))
+        # Ctrl-C or SIGTERM waits until the folder is recorded: an interrupt between its
+        # creation and its recording would leave it behind.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            _private_temp = Path(tempfile.mkdtemp(prefix="ml-platform-"))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         tempfile.tempdir = str(_private_temp)  # Python's side: the runtime's JavaScript
         environ["TMPDIR"] = str(_private_temp)  # Node's side: the kernel's package folder
         atexit.register(discard_private_temp)  # before jsii registers its own: runs after it
@@ -77,5 +85,11 @@ def discard_private_temp() -> None:
     global _private_temp
     if _private_temp is not None:
         tempfile.tempdir = None
+        # Interrupted while the jsii Node.js process still unpacks its files there, the
+        # folder can gain a file during the removal: try again for a moment.
+        deadline = time.monotonic() + 2
         shutil.rmtree(_private_temp, ignore_errors=True)
+        while _private_temp.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+            shutil.rmtree(_private_temp, ignore_errors=True)
         _private_temp = None
