@@ -8,10 +8,15 @@ STAMP := $(VENV)/.installed
 
 setup: $(STAMP)
 
+# A line per step, and pip's own lines per package: a first set-up takes minutes.
+PIP_INSTALL = pip install --disable-pip-version-check --progress-bar on
 $(STAMP): requirements.txt requirements-dev.txt scripts/requirements.txt
+	@echo "setup 1/3: virtual environment $(VENV) ($$($(PYTHON) --version))"
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	touch $@
+	@echo "setup 2/3: installing requirements-dev.txt into $(VENV) (cdktf and the AWS, Helm and Kubernetes provider bindings are large: a few minutes the first time)"
+	$(VENV)/bin/$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $@
+	@echo "setup 3/3: $(VENV) ready"
 
 ## Synthesize the configuration (defaults, or the YAML file $HYPERPOD_EKS_CONFIG names).
 synth: $(STAMP)
@@ -37,9 +42,11 @@ bench: $(STAMP)
 ## checkov on the default and everything-on stacks and their modules (null-stripped copies), held to security/checkov-skips.yaml.
 SCAN_VENV := .venv-scan
 $(SCAN_VENV)/.installed: requirements-scan.txt
+	@echo "scan setup 1/2: virtual environment $(SCAN_VENV) for checkov"
 	$(PYTHON) -m venv $(SCAN_VENV)
-	$(SCAN_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-scan.txt
-	touch $@
+	@echo "scan setup 2/2: installing requirements-scan.txt into $(SCAN_VENV)"
+	$(SCAN_VENV)/bin/$(PIP_INSTALL) -r requirements-scan.txt
+	@touch $@
 
 scan: $(STAMP) $(SCAN_VENV)/.installed
 	$(PY) main.py

@@ -60,9 +60,11 @@ class Invocation:
 
     def synthesize(self, build: "BuildStack") -> NoReturn:
         """Synthesize, summarize and end the process (see ``exit_without_teardown``)."""
+        from .chart import ensure_hyperpod_chart
         from .summary import print_summary
         from .synth import copy_modules, synth_atomically
 
+        ensure_hyperpod_chart(self.config)  # before the synth, which copies it into the module
         outdir = Path(os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR)
         stack = synth_atomically(build, self.config, outdir)
         print_summary(stack.node.id, self.config, outdir)

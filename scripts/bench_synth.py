@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results: dict[str, list[Run]] = {way: [] for way in WAYS}
     refusals: list[float] = []
+    print(f"bench: {args.runs} run(s) of {len(WAYS)} ways ({', '.join(WAYS)}) and a refusal; "
+          "a line per run follows (the naive way takes seconds)", file=sys.stderr, flush=True)
     for index in range(args.runs):
         for way, switches in WAYS.items():
             run = synth_once(switches)

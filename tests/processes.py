@@ -22,6 +22,8 @@ def main_command(*args: str) -> list[str]:
 
 def main_environment(**env: str) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if k not in {"HYPERPOD_EKS_CONFIG", "CDKTF_OUTDIR"}}
+    # No test reaches for the network: the chart fetch has tests of its own (test_chart_fetch).
+    environment["ML_PLATFORM_FETCH_CHART"] = "0"
     environment.update(env)
     return environment
 

@@ -31,6 +31,8 @@ def test_synth_prints_a_summary(cli_synths):
     # Warnings are part of the report on stdout: `cdktf synth` labels a child's stderr [ERROR].
     assert "warning: Kubernetes 1.33 left EKS standard support" in result.stdout
     assert "warning" not in result.stderr
+    # The chart is not fetched in tests (tests/processes.py switches it off): the note says what to do.
+    assert "note: the HyperPod dependencies chart is not fetched (ML_PLATFORM_FETCH_CHART=0)" in result.stdout
 
 
 @pytest.mark.slow
