@@ -27,6 +27,7 @@ from modules.config import PlatformConfig  # noqa: E402
 from modules.config.hyperpod import HyperPodConfig  # noqa: E402
 from modules.config.karpenter import GpuPoolConfig  # noqa: E402
 from modules.config.platform import PlatformConfig as Platform  # noqa: E402
+from modules.config.versions import PLATFORM_VERSION  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
 from modules.core.module import LocalModule  # noqa: E402
 from modules.core.refs import splat, variable_reference  # noqa: E402
@@ -153,6 +154,7 @@ class PlatformStack(ReadableStack):
         # Named as terraform-aws-modules/eks and /vpc name them where they overlap.
         control_plane, groups = eks.cluster, eks.security_groups
         for name, value, description in (
+            ("platform_version", PLATFORM_VERSION, "Release of this platform that synthesized the configuration (CHANGELOG.md)"),
             ("region", region, "AWS region"),
             ("vpc_id", network.vpc.id, "VPC id"),
             ("vpc_cidr_block", network.vpc.cidr_block, "IPv4 CIDR of the VPC"),

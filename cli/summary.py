@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.config import PlatformConfig
+from modules.config.versions import PLATFORM_VERSION
 from modules.core.module import MODULES_FOLDER
 from tooling.operator_files import kept_in
 
@@ -134,7 +135,7 @@ def choices(config: PlatformConfig) -> list[str]:
 
 def print_summary(stack_id: str, config: PlatformConfig, outdir: Path) -> None:
     stack_dir = outdir / "stacks" / stack_id
-    print(f"Synthesized stack '{stack_id}': {os.path.relpath(stack_dir)}/cdk.tf.json")
+    print(f"Synthesized stack '{stack_id}' (platform {PLATFORM_VERSION}): {os.path.relpath(stack_dir)}/cdk.tf.json")
     for line in choices(config):
         print(f"  {line}")
     tallies = resource_tallies(stack_dir)

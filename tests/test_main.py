@@ -19,7 +19,7 @@ def test_synth_is_byte_identical_in_any_directory(cli_synths):
 @pytest.mark.slow
 def test_synth_prints_a_summary(cli_synths):
     (_, result), _ = cli_synths
-    assert "Synthesized stack 'ml-platform': cdktf.out/stacks/ml-platform/cdk.tf.json" in result.stdout
+    assert "Synthesized stack 'ml-platform' (platform " in result.stdout and "): cdktf.out/stacks/ml-platform/cdk.tf.json" in result.stdout
     assert "  hcl: dist/hcl/ml-platform/" in result.stdout, "make hcl says where it wrote"
     assert "end-of-life" not in result.stderr, "jsii runs on a supported Node.js"
     for subsystem in ("network", "eks", "module.karpenter", "load_balancer_controller", "module.hyperpod"):
