@@ -18,16 +18,14 @@ import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from modules.config import CONFIG_ENV_VAR, ConfigError, PlatformConfig, load_config
 
 from . import runtime
 
-if TYPE_CHECKING:
-    from cdktf import App, TerraformStack
-
-    BuildStack = Callable[[App, PlatformConfig], TerraformStack]
+if TYPE_CHECKING:  # cli.synth loads cdktf: imported for the type only, before it is needed
+    from .synth import BuildStack
 
 DEFAULT_OUTDIR = "cdktf.out"
 MODULES_DIR = "dist/terraform-modules"

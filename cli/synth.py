@@ -6,7 +6,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Callable
 
 from cdktf import App, TerraformStack
 
@@ -14,8 +14,8 @@ from modules.config import PlatformConfig
 from modules.core.module import MODULES_FOLDER, write_local_modules
 from tooling.operator_files import carry_over
 
-if TYPE_CHECKING:
-    from .app import BuildStack
+# What main.py gives: the function that builds the stack of a configuration in an app.
+BuildStack = Callable[[App, PlatformConfig], TerraformStack]
 
 
 def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) -> TerraformStack:
