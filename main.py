@@ -63,7 +63,7 @@ class PlatformStack(ReadableStack):
             variables, "hyperpod_enabled", HyperPodConfig, "enabled", config.hyperpod.enabled, yaml_key="hyperpod.enabled"
         )
         # The modules validate these (a message names the module's variable).
-        hyperpod_values = config.hyperpod.model_dump(mode="json", exclude_none=True)
+        hyperpod_values = hyperpod.root_setting_values(config)
         for name, field in HYPERPOD_SETTINGS.items():
             setting_variable(
                 variables, name, HyperPodConfig, field, hyperpod_values[field], yaml_key=f"hyperpod.{field}", validate=False

@@ -126,7 +126,7 @@ def choices(config: PlatformConfig) -> list[str]:
     )
     if hyperpod.enabled:
         groups = ", ".join(f"{g.name} {g.instance_count}x {g.instance_type}" for g in hyperpod.instance_groups)
-        lines.append(f"hyperpod: {hyperpod.cluster_name}, node recovery {hyperpod.node_recovery}, groups {groups}")
+        lines.append(f"hyperpod: {hyperpod.cluster_name_for(config.name)}, node recovery {hyperpod.node_recovery}, groups {groups}")
     else:
         lines.append("hyperpod: off")
     return lines

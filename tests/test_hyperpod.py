@@ -521,6 +521,19 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
 # --- outputs and switching off -----------------------------------------------------------
 
 
+def test_cluster_name_follows_the_platform_name(deployed, standalone_module, synth):
+    """Unset, the cluster is named after the platform: two stacks in one account and
+    region, or two calls of the module, never share a cluster name."""
+    assert desired_state(deployed)["ClusterName"] == "ml-platform-hyperpod"
+    assert standalone_module.long_name.outputs["cluster_name"] == f"{LONG_NAME}-hyperpod"
+    assert len(f"{LONG_NAME}-hyperpod") <= 63, "the longest platform name still gives a valid cluster name"
+    other = synth({"name": "team-b"})
+    assert other.root["variable"]["hyperpod_cluster_name"]["default"] == "team-b-hyperpod"
+    assert other.modules["hyperpod"]["variable"]["cluster_name"]["default"] is None, "the module derives it"
+    named = synth({"hyperpod": {"cluster_name": "research-hp"}})
+    assert named.modules["hyperpod"]["variable"]["cluster_name"]["default"] == "research-hp"
+
+
 def test_outputs(deployed, stack):
     for name in OUTPUTS:
         assert stack.root["output"][name]["description"], name

@@ -21,6 +21,8 @@ from .kubernetes import LabelKey, LabelValue, TaintEffect
 from .patterns import described
 from .terraform import TerraformRule
 
+# The cluster's name when hyperpod.cluster_name is unset: the platform's name and this.
+CLUSTER_NAME_SUFFIX = "-hyperpod"
 _NAME_HINT = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. gpu-workers)"
 HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
 InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
@@ -178,7 +180,11 @@ def _default_instance_groups() -> list[InstanceGroupConfig]:
 
 class HyperPodConfig(Section):
     enabled: bool = Field(default=True, description="false deploys nothing of HyperPod.")
-    cluster_name: HyperPodName = Field(default="ml-platform-hyperpod", description="HyperPod cluster name.")
+    cluster_name: HyperPodName | None = Field(
+        default=None,
+        description=f"HyperPod cluster name; unset, it is <name>{CLUSTER_NAME_SUFFIX}, so two stacks in one account "
+        "and region never share one.",
+    )
     node_recovery: Literal[enum("NodeRecovery")] = Field(  # type: ignore[valid-type]
         default="Automatic", description="Automatic replaces or reboots faulty nodes; None only labels them."
     )
@@ -242,6 +248,11 @@ class HyperPodConfig(Section):
                 "false: enable the sub-chart or remove the checks"
             )
         return self
+
+    def cluster_name_for(self, name: str) -> str:
+        """The cluster's name in a platform called ``name`` (the module's Terraform
+        derives the same from ``var.name``)."""
+        return self.cluster_name or f"{name}{CLUSTER_NAME_SUFFIX}"
 
     @property
     def installs_cert_manager(self) -> bool:

@@ -2,6 +2,6 @@
 lifecycle scripts, execution role, node security group, helm dependencies, the cluster,
 its add-ons and outputs."""
 
-from .module import SETTINGS, SOURCE, HyperPodModule
+from .module import SETTINGS, SOURCE, HyperPodModule, root_setting_values
 
-__all__ = ["SETTINGS", "SOURCE", "HyperPodModule"]
+__all__ = ["SETTINGS", "SOURCE", "HyperPodModule", "root_setting_values"]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from cdktf import TerraformLocal, TerraformOutput, TerraformVariable
 from constructs import Construct
 
-from modules.config.hyperpod import HyperPodConfig, InstanceGroupConfig
+from modules.config.hyperpod import CLUSTER_NAME_SUFFIX, HyperPodConfig, InstanceGroupConfig
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
@@ -85,13 +85,18 @@ class HyperPod(Construct):
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
             wait_for=inputs.reference("cluster_ready"),
         )
+        self.cluster_name = TerraformLocal(
+            self,
+            "hyperpod_cluster_name",
+            f'${{coalesce({inputs.reference("cluster_name")}, "${{{inputs.reference("name")}}}{CLUSTER_NAME_SUFFIX}")}}',
+        )
         groups = TerraformLocal(self, "instance_groups", "${" + self._instance_groups(inputs) + "}")
         tags_variable = inputs.reference("tags")
         tags = TerraformLocal(
             self, "tags", f"${{[for key in sort(keys({tags_variable})) : {{ Key = key, Value = {tags_variable}[key] }}]}}"
         )
         desired_state = {
-            "ClusterName": inputs.token("cluster_name"),
+            "ClusterName": self.cluster_name.as_string,
             "Orchestrator": {"Eks": {"ClusterArn": inputs.token("eks_cluster_arn")}},
             "VpcConfig": {"SecurityGroupIds": [self.security_group.id], "Subnets": inputs.list("private_subnet_ids")},
             "NodeRecovery": inputs.token("node_recovery"),
@@ -159,9 +164,8 @@ class HyperPod(Construct):
             value=Expression(f"[for group in {inputs.reference('instance_groups')} : group.name]"),
             description="Names of the HyperPod instance groups",
         )
-        TerraformOutput(
-            self, "cluster_name", value=self.cluster.reported("ClusterName"), description="HyperPod cluster name"
-        )
+        # The name it is created with, known at plan (the cluster reports the same).
+        TerraformOutput(self, "cluster_name", value=self.cluster_name.as_string, description="HyperPod cluster name")
         TerraformOutput(
             self,
             "cluster_status",
