@@ -472,6 +472,7 @@ def test_training_operator_addon_and_pod_identity(deployed, stack):
     assert association["role_arn"] == role["arn"]
     [trust] = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"] == eks_cluster(deployed)["arn"]
     statement = role_statements(deployed, "addons_training_operator_identity_role")["ReadHyperPodCluster"]
     assert sorted(statement["Action"]) == [
         "sagemaker:DescribeCluster", "sagemaker:DescribeClusterNode", "sagemaker:ListClusterNodes"
@@ -504,14 +505,27 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
     configuration = json.loads(observability["configuration_values"])
     assert configuration["ampWorkspace"] == {
         "arn": prometheus["arn"],
-        "prometheusEndpoint": f"{prometheus['prometheus_endpoint']}api/v1/remote_write",
+        "prometheusEndpoint": prometheus["prometheus_endpoint"],
+    }, "the workspace endpoint itself: the add-on appends the remote-write path"
+    levels = everything_on["hyperpod"]["observability"]
+    assert configuration["metricsProvider"]["acceleratedComputeMetrics"] == {
+        "level": levels["accelerated_compute_metrics"], "scrapeInterval": 30
     }
+    assert configuration["metricsProvider"]["trainingMetrics"]["level"] == levels["training_metrics"]
+    assert len(configuration["metricsProvider"]) == 8, "every metric family the add-on documents"
+    assert configuration["logging"] == {"enabled": levels["logging"]}
     association = all_on.find("aws_eks_pod_identity_association", "addons_observability_identity_association", HP)
     assert (association["namespace"], association["service_account"]) == (
         "hyperpod-observability", "hyperpod-observability-operator-otel-collector"
     )
     statements = role_statements(all_on, "addons_observability_identity_role")
     assert statements["RemoteWriteMetrics"]["Resource"] == [prometheus["arn"]]
+    assert "logs:GetLogRecord" in statements["HyperPodLogs"]["Action"]
+    role = all_on.find("aws_iam_role", "addons_observability_identity_role", HP)
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012", "aws:SourceArn": eks_cluster(all_on)["arn"]}
+    }, "only this cluster's pods assume it"
     assert statements["HyperPodLogs"]["Resource"] == [
         "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*",
         "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*:log-stream:*",

@@ -9,7 +9,7 @@ variables of the HyperPod module are derived from these models (``terraform.py``
 from __future__ import annotations
 
 import json
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -167,6 +167,49 @@ class HelmSubchartsConfig(Section):
     efa_device_plugin: bool = Field(default=True)
 
 
+MetricLevel = Literal["BASIC", "ADVANCED"]
+
+
+class ObservabilityConfig(Section):
+    """What the observability add-on collects (its ``metricsProvider`` and ``logging``
+    configuration keys); each metric family at BASIC (the default dashboards) or ADVANCED
+    (every metric its exporter offers: more series in the Prometheus workspace)."""
+
+    training_metrics: MetricLevel = Field(default="BASIC", description="Training job metrics.")
+    inference_metrics: MetricLevel = Field(default="BASIC", description="Inference endpoint metrics.")
+    task_governance_metrics: MetricLevel = Field(default="BASIC", description="Kueue quota and queue metrics.")
+    scaling_metrics: MetricLevel = Field(default="BASIC", description="Autoscaling metrics (KEDA, Karpenter).")
+    custom_metrics: MetricLevel = Field(default="BASIC", description="Cluster-level custom metrics.")
+    node_metrics: MetricLevel = Field(default="BASIC", description="Node exporter metrics (CPU, memory, disk).")
+    accelerated_compute_metrics: MetricLevel = Field(default="BASIC", description="GPU (DCGM) and Neuron metrics.")
+    network_metrics: MetricLevel = Field(default="BASIC", description="EFA and network metrics.")
+    logging: bool = Field(default=True, description="Send pod and node logs to CloudWatch Logs (/aws/sagemaker/Clusters/...).")
+
+    # The add-on's metricsProvider key of each field.
+    METRICS_KEYS: ClassVar[dict[str, str]] = {
+        "training_metrics": "trainingMetrics",
+        "inference_metrics": "inferenceMetrics",
+        "task_governance_metrics": "taskGovernanceMetrics",
+        "scaling_metrics": "scalingMetrics",
+        "custom_metrics": "customMetrics",
+        "node_metrics": "nodeMetrics",
+        "accelerated_compute_metrics": "acceleratedComputeMetrics",
+        "network_metrics": "networkMetrics",
+    }
+    # Seconds between scrapes, as the published reference configures every family.
+    SCRAPE_INTERVAL_SECONDS: ClassVar[int] = 30
+
+    def addon_configuration(self) -> dict[str, Any]:
+        """The add-on's ``metricsProvider`` and ``logging`` configuration values."""
+        return {
+            "metricsProvider": {
+                key: {"level": getattr(self, field), "scrapeInterval": self.SCRAPE_INTERVAL_SECONDS}
+                for field, key in self.METRICS_KEYS.items()
+            },
+            "logging": {"enabled": self.logging},
+        }
+
+
 def _default_instance_groups() -> list[InstanceGroupConfig]:
     return [
         InstanceGroupConfig(
@@ -202,6 +245,7 @@ class HyperPodConfig(Section):
     enable_observability: bool = Field(
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
+    observability: ObservabilityConfig = ObservabilityConfig()
     enable_inference_operator: bool = Field(
         default=False,
         description="HyperPod inference operator add-on (JumpStartModel, InferenceEndpointConfig), "

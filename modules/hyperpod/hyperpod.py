@@ -129,6 +129,7 @@ class HyperPod(Construct):
                 name=name,
                 name_reference=inputs.reference("name"),
                 eks_cluster_name=inputs.token("eks_cluster_name"),
+                eks_cluster_arn=inputs.token("eks_cluster_arn"),
                 kubernetes_version=inputs.token("eks_cluster_version"),
                 hyperpod_cluster_arn=self.cluster.arn,
                 hyperpod_cluster=self.cluster.resource,
