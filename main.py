@@ -139,6 +139,7 @@ class PlatformStack(ReadableStack):
                 "eks_cluster_name": cluster.name,
                 "eks_cluster_arn": cluster.arn,
                 "eks_cluster_version": cluster.version,
+                "eks_oidc_issuer_url": cluster.identity.get(0).oidc.get(0).issuer,
                 "eks_cluster_security_group_id": cluster.vpc_config.cluster_security_group_id,
                 "eks_node_security_group_id": eks.node_security_group_id,
                 "vpc_id": network.vpc.id,

@@ -71,6 +71,9 @@ WIRING = {
     "vpc_id": "vpc-00000000000000000",
     "private_subnet_ids": ["subnet-0000000000000000a"],
     "private_subnet_zones": ["us-west-2a"],
+    "eks_oidc_issuer_url": "https://oidc.eks.us-west-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
+    # The team's account already has a provider for the issuer: none is created.
+    "eks_oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
 }
 
 

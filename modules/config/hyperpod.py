@@ -19,6 +19,7 @@ from .cfn import Cfn, enum, limits
 from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
 from .kubernetes import LabelKey, LabelValue, TaintEffect
 from .patterns import described
+from .state import bucket_name_problem
 from .terraform import TerraformRule
 
 # The cluster's name when hyperpod.cluster_name is unset: the platform's name and this.
@@ -210,6 +211,27 @@ class ObservabilityConfig(Section):
         }
 
 
+class InferenceOperatorConfig(Section):
+    """What the inference operator's role may read besides JumpStart's own bucket."""
+
+    model_buckets: list[str] = Field(
+        default_factory=list,
+        description="S3 buckets (names) the operator may read model weights from "
+        "(InferenceEndpointConfig s3Storage.bucketName); JumpStart's bucket of the region is always readable.",
+    )
+
+    @field_validator("model_buckets")
+    @classmethod
+    def _bucket_names(cls, buckets: list[str]) -> list[str]:
+        for bucket in buckets:
+            problem = bucket_name_problem(bucket)
+            if problem:
+                raise ValueError(f"{bucket!r}: {problem} (S3 bucket naming rules)")
+        if len(set(buckets)) != len(buckets):
+            raise ValueError("names a bucket twice; list each once")
+        return buckets
+
+
 def _default_instance_groups() -> list[InstanceGroupConfig]:
     return [
         InstanceGroupConfig(
@@ -246,6 +268,7 @@ class HyperPodConfig(Section):
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
     observability: ObservabilityConfig = ObservabilityConfig()
+    inference_operator: InferenceOperatorConfig = InferenceOperatorConfig()
     enable_inference_operator: bool = Field(
         default=False,
         description="HyperPod inference operator add-on (JumpStartModel, InferenceEndpointConfig), "

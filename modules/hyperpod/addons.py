@@ -64,6 +64,9 @@ class HyperPodAddonsProps:
     stays: it grants nothing without the add-on's service account)."""
     load_balancer_controller_ready: str
     """A reference the inference operator waits for (see ``HyperPodInputs``)."""
+    vpc_id: str
+    oidc_issuer_url: str
+    oidc_provider_arn_reference: str
 
 
 class HyperPodAddons(Construct):
@@ -172,12 +175,20 @@ class HyperPodAddons(Construct):
             "inference_operator",
             aws=aws,
             props=InferenceOperatorProps(
-                name=props.name, name_reference=props.name_reference, eks_cluster_name=props.eks_cluster_name
+                name=props.name,
+                name_reference=props.name_reference,
+                eks_cluster_name=props.eks_cluster_name,
+                hyperpod_cluster_arn=props.hyperpod_cluster_arn,
+                vpc_id=props.vpc_id,
+                oidc_issuer_url=props.oidc_issuer_url,
+                oidc_provider_arn_reference=props.oidc_provider_arn_reference,
+                model_buckets=tuple(props.config.inference_operator.model_buckets),
             ),
         )
+        self.inference_operator = operator
         self._add(
             INFERENCE_OPERATOR,
-            [*operator.role.grants, operator.tls_bucket.bucket],
+            [*operator.grants, operator.tls_bucket.bucket],
             operator.configuration,
             waits_for=[props.load_balancer_controller_ready],
         )

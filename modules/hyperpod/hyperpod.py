@@ -135,6 +135,9 @@ class HyperPod(Construct):
                 hyperpod_cluster=self.cluster.resource,
                 training_operator_enabled=enable_training_operator,
                 load_balancer_controller_ready=inputs.reference("load_balancer_controller_ready"),
+                vpc_id=inputs.token("vpc_id"),
+                oidc_issuer_url=inputs.token("eks_oidc_issuer_url"),
+                oidc_provider_arn_reference=inputs.reference("eks_oidc_provider_arn"),
             ),
         )
         self._outputs(inputs)

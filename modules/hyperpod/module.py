@@ -43,6 +43,17 @@ WIRING: dict[str, tuple[str, str, object]] = {
     "vpc_id": ("string", "VPC of the EKS cluster.", REQUIRED),
     "private_subnet_ids": ("list(string)", "Private subnets the HyperPod nodes use.", REQUIRED),
     "private_subnet_zones": ("list(string)", "Availability zone of each private subnet, in the same order.", REQUIRED),
+    "eks_oidc_issuer_url": (
+        "string",
+        "OpenID Connect issuer of the EKS cluster (https://oidc.eks...): the inference operator's roles trust it.",
+        "",
+    ),
+    "eks_oidc_provider_arn": (
+        "string",
+        "ARN of an IAM OIDC provider the account already has for that issuer; empty creates one with the "
+        "inference operator (an account holds one provider per issuer).",
+        "",
+    ),
     "cluster_ready": (
         "list(string)",
         "IDs of what must run before charts and add-ons are installed: the EKS nodes and cluster DNS.",
