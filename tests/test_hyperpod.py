@@ -307,7 +307,23 @@ def test_optional_group_fields(rich):
     trainium, cpu = state["InstanceGroups"]
     assert trainium["MinInstanceCount"] == 2
     assert trainium["ThreadsPerCore"] == 1
-    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 16384}}]
+    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {
+        "VolumeSizeInGB": 16384,
+        "VolumeKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }}]
+    assert trainium["TrainingPlanArn"] == "arn:aws:sagemaker:us-west-2:123456789012:training-plan/research-trn1-q3"
+    assert trainium["ImageId"] == "ami-0123456789abcdef0"
+    assert trainium["ScheduledUpdateConfig"] == {
+        "ScheduleExpression": "cron(0 3 ? * SUN *)",
+        "DeploymentConfig": {
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": {"Type": "CAPACITY_PERCENTAGE", "Value": 25},
+                "RollbackMaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 2},
+            },
+            "WaitIntervalInSeconds": 600,
+            "AutoRollbackConfiguration": [{"AlarmName": "trn1-step-time-regressed"}, {"AlarmName": "trn1-node-faults"}],
+        },
+    }
     assert trainium["KubernetesConfig"] == {
         "Labels": {"example.com/team": "research"},
         "Taints": [
@@ -326,6 +342,9 @@ def test_optional_group_fields(rich):
     assert cpu["CapacityRequirements"] == {"OnDemand": {}}
     assert cpu["InstanceCount"] == 0
     assert "OverrideVpcConfig" not in cpu and "KubernetesConfig" not in cpu and "MinInstanceCount" not in cpu
+    for unset in ("TrainingPlanArn", "ImageId", "ScheduledUpdateConfig"):
+        assert unset not in cpu, unset
+    assert cpu["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 1}}]
 
 
 def test_preconditions_name_the_fix(stack):
@@ -417,6 +436,28 @@ def test_helm_values_follow_config(deployed, rich):
     assert changed["deep-health-check"] == {"enabled": False}
     assert changed["neuron-device-plugin"] == {"devicePlugin": {"enabled": False}}
     assert changed["cert-manager"] == {"enabled": False}, "cert-manager is installed for the training operator"
+    assert default["gpu-operator"] == {"enabled": False}, "no group partitions its GPUs"
+
+
+def test_gpu_partitioning_brings_the_gpu_operator_instead_of_the_device_plugin(all_on, everything_on):
+    """A group labelled nvidia.com/mig.config (everything-on: the H100 group) turns on the
+    GPU operator, whose MIG manager partitions each node as its label says and whose
+    device plugin advertises the slices; the chart's plain device plugin is switched off."""
+    values = yaml.safe_load(all_on.find(*HELM_RELEASE, module=HP)["values"][0])
+    assert values["gpu-operator"] == {"enabled": True}
+    assert values["nvidia-device-plugin"] == {"devicePlugin": {"enabled": False}}
+    [h100] = [g for g in desired_state(all_on)["InstanceGroups"] if g["InstanceType"] == "ml.p5.48xlarge"]
+    assert h100["KubernetesConfig"]["Labels"] == {"nvidia.com/mig.config": "all-1g.10gb"}
+
+
+def test_tfvars_cannot_partition_gpus_that_mig_cannot_split(plan):
+    from tooling.offline import TerraformError
+
+    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1,
+             "labels": {"nvidia.com/mig.config": "all-1g.10gb"}}
+    with pytest.raises(TerraformError) as refused:
+        plan({}, {"hyperpod_instance_groups": [group]})
+    assert "needs an instance type whose GPUs MIG can partition" in " ".join(refused.value.stderr.split())
 
 
 def test_fetch_script_pins_a_commit():

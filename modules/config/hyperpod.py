@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
 from .cfn import Cfn, enum, limits
-from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
+from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
 from .patterns import described
 from .state import bucket_name_problem
@@ -41,6 +41,72 @@ class TaintConfig(Section):
     key: Annotated[LabelKey, Cfn("Key")]
     value: Annotated[LabelValue | None, Cfn("Value")] = None
     effect: Annotated[TaintEffect, Cfn("Effect")]
+
+
+class CapacitySizeConfig(Section):
+    """How many instances a rolling update takes at a time."""
+
+    # The schema gives this as the pattern INSTANCE_COUNT|CAPACITY_PERCENTAGE.
+    type: Annotated[Literal["INSTANCE_COUNT", "CAPACITY_PERCENTAGE"], Cfn("Type")] = Field(
+        description="INSTANCE_COUNT: value instances; CAPACITY_PERCENTAGE: value percent of the group."
+    )
+    value: Annotated[int, *limits("CapacitySizeConfig.Value"), Cfn("Value")] = Field(
+        description="Instances, or percent of the group (1-100)."
+    )
+
+    TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
+        TerraformRule(
+            '$value.type == "CAPACITY_PERCENTAGE" ? $value.value <= 100 : true',
+            "a CAPACITY_PERCENTAGE batch size is at most 100.",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _percent(self) -> "CapacitySizeConfig":
+        if self.type == "CAPACITY_PERCENTAGE" and self.value > 100:
+            raise ValueError(f"a CAPACITY_PERCENTAGE batch size is at most 100, not {self.value}")
+        return self
+
+
+AlarmName = Annotated[str, *limits("AlarmDetails.AlarmName")]
+
+
+class ScheduledUpdateConfig(Section):
+    """When HyperPod rolls the group onto a new AMI, how many instances at a time, and
+    which CloudWatch alarms roll it back."""
+
+    schedule: Annotated[
+        str,
+        *limits("ScheduledUpdateConfig.ScheduleExpression", hint="a cron expression such as cron(0 3 ? * SUN *)"),
+        Cfn("ScheduleExpression"),
+    ] = Field(description="cron(minutes hours day-of-month month day-of-week year), UTC.")
+    batch_size: Annotated[
+        CapacitySizeConfig | None, Cfn("DeploymentConfig.RollingUpdatePolicy.MaximumBatchSize")
+    ] = Field(default=None, description="Instances updated at a time (unset: HyperPod's default).")
+    rollback_batch_size: Annotated[
+        CapacitySizeConfig | None, Cfn("DeploymentConfig.RollingUpdatePolicy.RollbackMaximumBatchSize")
+    ] = Field(default=None, description="Instances rolled back at a time (needs batch_size).")
+    wait_interval_seconds: Annotated[
+        int | None, *limits("DeploymentConfig.WaitIntervalInSeconds"), Cfn("DeploymentConfig.WaitIntervalInSeconds")
+    ] = Field(default=None, description="Seconds between batches (0-3600).")
+    rollback_alarms: Annotated[
+        list[AlarmName], Cfn("DeploymentConfig.AutoRollbackConfiguration", item_key="AlarmName")
+    ] = Field(default_factory=list, description="CloudWatch alarms whose ALARM state rolls the update back.")
+
+    TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
+        TerraformRule(
+            "$value.rollback_batch_size == null ? true : $value.batch_size != null",
+            "scheduled_update.rollback_batch_size needs batch_size (the rolling update policy requires it).",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _policy_complete(self) -> "ScheduledUpdateConfig":
+        if self.rollback_batch_size is not None and self.batch_size is None:
+            raise ValueError(
+                "rollback_batch_size needs batch_size: the rolling update policy requires a maximum batch size"
+            )
+        return self
 
 
 class InstanceGroupConfig(Section):
@@ -93,6 +159,25 @@ class InstanceGroupConfig(Section):
     availability_zone: AvailabilityZone | None = Field(
         default=None, description="Pin the group to the private subnet of one AZ of the region (e.g. us-west-2a)."
     )
+    training_plan_arn: Annotated[
+        str | None,
+        *limits("ClusterInstanceGroup.TrainingPlanArn"),
+        Cfn("TrainingPlanArn"),
+    ] = Field(default=None, description="SageMaker training plan whose reserved capacity the group runs on.")
+    image_id: Annotated[
+        str | None, *limits("ImageId", hint="ami- and 8-17 hex digits, or default"), Cfn("ImageId")
+    ] = Field(default=None, description="Custom AMI built from a HyperPod AMI (ami-...); unset or default: HyperPod's.")
+    volume_kms_key_id: Annotated[
+        str | None,
+        *limits("ClusterEbsVolumeConfig.VolumeKmsKeyId", hint="a KMS key id, ARN or alias"),
+        Cfn("InstanceStorageConfigs[].EbsVolumeConfig.VolumeKmsKeyId"),
+    ] = Field(
+        default=None,
+        description="Customer managed KMS key of the group's EBS volume (/opt/sagemaker); unset: an AWS owned key.",
+    )
+    scheduled_update: Annotated[ScheduledUpdateConfig | None, Cfn("ScheduledUpdateConfig")] = Field(
+        default=None, description="Scheduled rolling AMI updates of the group."
+    )
 
     # The cross-field rules of the validators below, for the Terraform variables.
     TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
@@ -111,6 +196,12 @@ class InstanceGroupConfig(Section):
         TerraformRule(
             "length(distinct($value.deep_health_checks)) == length($value.deep_health_checks)",
             "deep_health_checks lists each check at most once.",
+        ),
+        TerraformRule(
+            lambda: f'lookup($value.labels, "{MIG_LABEL}", null) == null ? true : '
+            f"contains({json.dumps(partitionable_types())}, $value.instance_type)",
+            f"a {MIG_LABEL} label (GPU partitioning) needs an instance type whose GPUs MIG can partition "
+            "(A100, H100: docs/hyperpod-instance-types.md).",
         ),
     )
 
@@ -143,6 +234,16 @@ class InstanceGroupConfig(Section):
                 f"({self.instance_count}): lower min_instance_count or raise instance_count"
             )
         facts = facts_of(self.instance_type)
+        profile = self.labels.get(MIG_LABEL)
+        if profile is not None and facts is not None:
+            if not facts.partitionable:
+                raise ValueError(
+                    f"labels {MIG_LABEL}: the GPUs of {self.instance_type} ({facts.family.device}) cannot be "
+                    f"partitioned with MIG; use one of {', '.join(partitionable_types())} or remove the label"
+                )
+            problem = facts.mig_profile_problem(profile)
+            if problem:
+                raise ValueError(f"labels {MIG_LABEL} {profile!r}: {problem}")
         if self.deep_health_checks and facts is not None and not facts.deep_health_checks_apply:
             raise ValueError(
                 f"deep_health_checks run only on GPU and Trainium instances, not on {self.instance_type} "
@@ -153,6 +254,10 @@ class InstanceGroupConfig(Section):
     @property
     def taint_keys(self) -> list[str]:
         return [taint.key for taint in self.taints]
+
+    @property
+    def partitions_gpus(self) -> bool:
+        return self.labels.get(MIG_LABEL, "all-disabled") != "all-disabled"
 
 
 class HelmSubchartsConfig(Section):

@@ -58,11 +58,26 @@ def _shaped(mark: Cfn, annotation: Any, value: str) -> str:
     if item_model is not None:
         each = item_model.__name__.removesuffix("Config").lower()
         return f"[for {each} in {value} : {render(entries(item_model, each))}]"
+    model = _model(annotation)
+    if model is not None:
+        return render(entries(model, value))
+    if mark.item_key:
+        return f"[for item in {value} : {{ {mark.item_key} = item }}]"
     if mark.values:
         value = f"lookup({hcl_literal(dict(mark.values))}, {value})"
     if mark.as_key:
         return f"{{ ({value}) = {{}} }}"
     return value
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a field that holds one object (optional or not)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
 
 
 def _list_item_model(annotation: Any) -> type[BaseModel] | None:

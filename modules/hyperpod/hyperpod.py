@@ -15,6 +15,7 @@ from cdktf import TerraformLocal, TerraformOutput, TerraformVariable
 from constructs import Construct
 
 from modules.config.hyperpod import CLUSTER_NAME_SUFFIX, HyperPodConfig, InstanceGroupConfig
+from modules.config.hyperpod_instance_types import MIG_DISABLED, MIG_LABEL
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
@@ -24,7 +25,7 @@ from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
 from .desired_state import Entry, instance_groups
 from .execution_role import ExecutionRole
-from .helm_dependencies import HelmDependencies
+from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
 from .security_group import HyperPodSecurityGroup
 
@@ -77,12 +78,21 @@ class HyperPod(Construct):
             eks_node_security_group_id=inputs.token("eks_node_security_group_id"),
         )
         enable_training_operator = inputs.reference("enable_training_operator")
+        # A local, not inline: the expression's ": " would make the YAML value a quoted string.
+        partitioning = TerraformLocal(
+            self,
+            "gpu_partitioning",
+            f"${{anytrue([for group in {inputs.reference('instance_groups')} : "
+            f'lookup(group.labels, "{MIG_LABEL}", "{MIG_DISABLED}") != "{MIG_DISABLED}"])}}',
+        )
         self.helm = HelmDependencies(
             self,
             "helm_dependencies",
             config=config,
             enabled=inputs.reference("install_helm_dependencies"),
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
+            # The GPU operator when a group partitions its GPUs (a tfvars file may add one).
+            gpu_partitioning=TerraformValue(f"local.{partitioning.friendly_unique_id}"),
             wait_for=inputs.reference("cluster_ready"),
         )
         self.cluster_name = TerraformLocal(
@@ -206,6 +216,3 @@ def _zones_have_a_subnet(inputs: HyperPodInputs) -> str:
     has_subnet = f"contains({zones}, group.availability_zone)"
     return f"alltrue([for group in {groups} : group.availability_zone == null ? true : {has_subnet}])"
 
-
-def hcl_bool(value: bool) -> str:
-    return "true" if value else "false"
