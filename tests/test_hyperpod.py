@@ -576,6 +576,40 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
     ]
 
 
+def test_autoscaling_by_hyperpods_karpenter_and_tiered_storage(all_on, synth, everything_on):
+    state = desired_state(all_on)
+    role = all_on.find("aws_iam_role", "autoscaler_role", HP)
+    assert state["AutoScaling"] == {"Mode": "Enable", "AutoScalerType": "Karpenter"}
+    assert state["ClusterRole"] == role["arn"]
+    assert state["NodeProvisioningMode"] == "Continuous" and state["NodeRecovery"] == "Automatic"
+    assert state["TieredStorageConfig"] == {"Mode": "Enable", "InstanceMemoryAllocationPercentage": 20}
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Principal"] == {"Service": "hyperpod.sagemaker.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    statements = role_statements(all_on, "autoscaler_role")
+    assert statements["AddAndRemoveNodes"]["Resource"] == ["arn:aws:sagemaker:us-west-2:123456789012:cluster/*"]
+    assert statements["GrantsForEncryptedVolumes"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    depends_on = synth(everything_on).block(*CLUSTER, module=HP)["depends_on"]
+    assert "aws_iam_role_policy.autoscaler_role_policy_scale_instance_groups" in depends_on
+
+
+def test_restricted_instance_groups_with_fsx(rich):
+    state = desired_state(rich)
+    [rig] = state["RestrictedInstanceGroups"]
+    assert rig == {
+        "InstanceGroupName": "nova-rig",
+        "InstanceType": "ml.p5.48xlarge",
+        "InstanceCount": 2,
+        "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}],
+        "ThreadsPerCore": 2,
+        "EnvironmentConfig": {"FSxLustreConfig": {"SizeInGiB": 1200, "PerUnitStorageThroughput": 250}},
+        "ExecutionRole": rich.find("aws_iam_role", EXECUTION_ROLE, HP)["arn"],
+        "OnStartDeepHealthChecks": ["InstanceStress"],
+        "TrainingPlanArn": "arn:aws:sagemaker:us-west-2:123456789012:training-plan/nova-p5-q3",
+    }
+    assert "AutoScaling" not in state and "ClusterRole" not in state and "TieredStorageConfig" not in state
+
+
 # --- outputs and switching off -----------------------------------------------------------
 
 

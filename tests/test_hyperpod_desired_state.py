@@ -17,7 +17,17 @@ import regex
 
 from modules.config import cfn
 from modules.config.cfn import Cfn
-from modules.config.hyperpod import CapacitySizeConfig, InstanceGroupConfig, ScheduledUpdateConfig, TaintConfig
+from modules.config.hyperpod import (
+    AutoScalingConfig,
+    CapacitySizeConfig,
+    FsxLustreConfig,
+    HyperPodConfig,
+    InstanceGroupConfig,
+    RestrictedInstanceGroupConfig,
+    ScheduledUpdateConfig,
+    TaintConfig,
+    TieredStorageConfig,
+)
 
 CLUSTER = ("aws_cloudcontrolapi_resource", "cluster")
 
@@ -29,6 +39,17 @@ RICH = {
     "hyperpod": {
         "node_recovery": "None",
         "node_provisioning_mode": None,
+        # Restricted groups need the standard provisioning mode.
+        "restricted_instance_groups": [
+            {
+                "name": "nova-rig",
+                "instance_type": "ml.p5.48xlarge",
+                "instance_count": 2,
+                "deep_health_checks": ["InstanceStress"],
+                "training_plan_arn": "arn:aws:sagemaker:us-west-2:123456789012:training-plan/nova-p5-q3",
+                "fsx_lustre": {"size_gib": 1200, "throughput_mb_per_tib": 250},
+            }
+        ],
         "enable_training_operator": False,
         "helm_subcharts": {"mpi_operator": False, "neuron_device_plugin": False, "deep_health_check": False},
         "instance_groups": [
@@ -202,8 +223,14 @@ def test_the_states_use_every_configured_field(states):
     updates = [g["ScheduledUpdateConfig"] for g in groups if "ScheduledUpdateConfig" in g]
     policies = [u["DeploymentConfig"]["RollingUpdatePolicy"] for u in updates if "DeploymentConfig" in u]
     sizes = [p[k] for p in policies for k in ("MaximumBatchSize", "RollbackMaximumBatchSize") if k in p]
+    clusters = [which["desired"] for which in states.values()]
+    restricted = [g for c in clusters for g in c.get("RestrictedInstanceGroups", [])]
+    fsx = [g["EnvironmentConfig"]["FSxLustreConfig"] for g in restricted]
     for model, objects in (
-        (InstanceGroupConfig, groups), (TaintConfig, taints), (ScheduledUpdateConfig, updates), (CapacitySizeConfig, sizes)
+        (InstanceGroupConfig, groups), (TaintConfig, taints), (ScheduledUpdateConfig, updates), (CapacitySizeConfig, sizes),
+        (HyperPodConfig, clusters), (RestrictedInstanceGroupConfig, restricted), (FsxLustreConfig, fsx),
+        (TieredStorageConfig, [c["TieredStorageConfig"] for c in clusters if "TieredStorageConfig" in c]),
+        (AutoScalingConfig, [c["AutoScaling"] for c in clusters if "AutoScaling" in c]),
     ):
         for name, field in model.model_fields.items():
             mark = next((m for m in field.metadata if isinstance(m, Cfn)), None)
@@ -243,6 +270,10 @@ def test_every_cfn_mark_names_a_property_of_the_schema():
         (TaintConfig, "ClusterKubernetesTaint"),
         (ScheduledUpdateConfig, "ScheduledUpdateConfig"),
         (CapacitySizeConfig, "CapacitySizeConfig"),
+        (RestrictedInstanceGroupConfig, "ClusterRestrictedInstanceGroup"),
+        (FsxLustreConfig, "FSxLustreConfig"),
+        (TieredStorageConfig, "TieredStorageConfig"),
+        (AutoScalingConfig, "ClusterAutoScalingConfig"),
     ):
         keys = [m.key for f in model.model_fields.values() for m in f.metadata if isinstance(m, Cfn)]
         assert len(keys) == len(set(keys)), f"{model.__name__}: two fields write the same key"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar, Literal
 
+import annotated_types as at
 from pydantic import Field, field_validator, model_validator
 
 from .aws_api import api_limits, hyperpod_instance_types, source_of
@@ -273,6 +274,68 @@ class HelmSubchartsConfig(Section):
     efa_device_plugin: bool = Field(default=True)
 
 
+class TieredStorageConfig(Section):
+    """Managed tiered checkpointing: a share of each instance's memory holds checkpoints."""
+
+    mode: Annotated[Literal[enum("TieredStorageConfig.Mode")], Cfn("Mode")] = Field(  # type: ignore[valid-type]
+        default="Enable", description="Enable installs the memory-management daemon; Disable removes it."
+    )
+    instance_memory_percentage: Annotated[
+        int | None,
+        *api_limits("ClusterInstanceMemoryAllocationPercentage"),
+        Cfn("InstanceMemoryAllocationPercentage"),
+    ] = Field(default=None, description="Percent of instance memory for checkpoints (unset: HyperPod's default).")
+
+
+class AutoScalingConfig(Section):
+    """HyperPod's managed Karpenter scales the instance groups (the module creates the
+    cluster role it assumes)."""
+
+    mode: Annotated[Literal[enum("ClusterAutoScalingConfig.Mode")], Cfn("Mode")] = Field(  # type: ignore[valid-type]
+        default="Enable", description="Enable or Disable autoscaling."
+    )
+    autoscaler_type: Annotated[
+        Literal[enum("ClusterAutoScalingConfig.AutoScalerType")], Cfn("AutoScalerType")  # type: ignore[valid-type]
+    ] = Field(default="Karpenter", description="The autoscaler (Karpenter is the one HyperPod offers).")
+
+
+class FsxLustreConfig(Section):
+    size_gib: Annotated[int, *limits("FSxLustreConfig.SizeInGiB"), Cfn("SizeInGiB")] = Field(
+        description="Capacity of the group's FSx for Lustre file system (GiB)."
+    )
+    throughput_mb_per_tib: Annotated[
+        int, *limits("FSxLustreConfig.PerUnitStorageThroughput"), Cfn("PerUnitStorageThroughput")
+    ] = Field(description="Throughput per TiB of storage (MB/s).")
+
+
+class RestrictedInstanceGroupConfig(Section):
+    """A restricted instance group (RIG: Amazon Nova customization), with the FSx for Lustre
+    file system HyperPod creates for it. RIG nodes run no lifecycle scripts: run
+    lifecycle_scripts/install_rig_dependencies.sh against the EKS cluster first."""
+
+    name: Annotated[InstanceGroupName, Cfn("InstanceGroupName")] = Field(description="Group name, unique in the cluster.")
+    instance_type: Annotated[str, Cfn("InstanceType")] = Field(description="HyperPod instance type (ml.*).")
+    instance_count: Annotated[int, *api_limits("ClusterInstanceCount"), Cfn("InstanceCount")] = Field(
+        description="Instances HyperPod keeps in the group."
+    )
+    ebs_volume_gb: Annotated[
+        int, *limits("ClusterEbsVolumeConfig.VolumeSizeInGB"), Cfn("InstanceStorageConfigs[].EbsVolumeConfig.VolumeSizeInGB")
+    ] = Field(default=500, description="Extra EBS volume per instance.")
+    threads_per_core: Annotated[int, *limits("ClusterRestrictedInstanceGroup.ThreadsPerCore"), Cfn("ThreadsPerCore")] = 2
+    deep_health_checks: Annotated[list[DeepHealthCheck], Cfn("OnStartDeepHealthChecks")] = Field(default_factory=list)
+    training_plan_arn: Annotated[
+        str | None, *limits("ClusterRestrictedInstanceGroup.TrainingPlanArn"), Cfn("TrainingPlanArn")
+    ] = None
+    fsx_lustre: Annotated[FsxLustreConfig, Cfn("EnvironmentConfig.FSxLustreConfig")] = Field(
+        description="The group's FSx for Lustre file system."
+    )
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        return InstanceGroupConfig._known_instance_type(value)
+
+
 MetricLevel = Literal["BASIC", "ADVANCED"]
 
 
@@ -358,10 +421,26 @@ class HyperPodConfig(Section):
     node_recovery: Literal[enum("NodeRecovery")] = Field(  # type: ignore[valid-type]
         default="Automatic", description="Automatic replaces or reboots faulty nodes; None only labels them."
     )
-    node_provisioning_mode: Literal[enum("NodeProvisioningMode")] | None = Field(  # type: ignore[valid-type]
+    node_provisioning_mode: Annotated[
+        Literal[enum("NodeProvisioningMode")] | None, Cfn("NodeProvisioningMode")  # type: ignore[valid-type]
+    ] = Field(
         default="Continuous",
         description="Continuous provisions nodes as capacity appears; null keeps HyperPod's standard mode.",
     )
+    tiered_storage: Annotated[TieredStorageConfig | None, Cfn("TieredStorageConfig")] = Field(
+        default=None, description="Managed tiered checkpointing in instance memory (TieredStorageConfig)."
+    )
+    autoscaling: Annotated[AutoScalingConfig | None, Cfn("AutoScaling")] = Field(
+        default=None,
+        description="Autoscaling of the instance groups by HyperPod's managed Karpenter (needs continuous "
+        "provisioning and automatic node recovery).",
+    )
+    restricted_instance_groups: Annotated[
+        list[RestrictedInstanceGroupConfig],
+        # The API's minimum of 1 holds when the list is sent; an empty list is left out.
+        *[m for m in api_limits("ClusterRestrictedInstanceGroupSpecifications") if not isinstance(m, at.MinLen)],
+        Cfn("RestrictedInstanceGroups"),
+    ] = Field(default_factory=list, description="Restricted instance groups (Amazon Nova customization).")
     install_helm_dependencies: bool = Field(
         default=True,
         description="Install the HyperPod dependencies chart (fetch it first: scripts/fetch-hyperpod-chart.sh).",
@@ -413,6 +492,21 @@ class HyperPodConfig(Section):
                 "installs with the HyperPod helm dependencies: set install_helm_dependencies to true or "
                 "enable_inference_operator to false"
             )
+        if self.autoscaling is not None and self.autoscaling.mode == "Enable":
+            if self.node_provisioning_mode != "Continuous" or self.node_recovery != "Automatic":
+                raise ValueError(
+                    "autoscaling by HyperPod's Karpenter needs node_provisioning_mode Continuous and node_recovery "
+                    "Automatic: set both, or remove autoscaling"
+                )
+        if self.restricted_instance_groups:
+            if self.node_provisioning_mode == "Continuous":
+                raise ValueError(
+                    "restricted_instance_groups cannot be created with continuous provisioning: set "
+                    "node_provisioning_mode to null, or remove the restricted groups"
+                )
+            names = [g.name for g in self.instance_groups] + [g.name for g in self.restricted_instance_groups]
+            if len(set(names)) != len(names):
+                raise ValueError("an instance group and a restricted instance group share a name; names are unique in a cluster")
         wants_deep_checks = any(group.deep_health_checks for group in self.instance_groups)
         if wants_deep_checks and self.install_helm_dependencies and not self.helm_subcharts.deep_health_check:
             raise ValueError(

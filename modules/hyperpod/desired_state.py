@@ -46,7 +46,7 @@ def entries(model: type[BaseModel], item: str) -> list[Entry]:
 
 def _presence(field: Any, value: str) -> str | None:
     default = field_default(field)
-    if default is None:
+    if default is None or _nullable(field.annotation):
         return f"{value} != null"
     if isinstance(default, (list, dict)):
         return f"length({value}) > 0"
@@ -68,6 +68,12 @@ def _shaped(mark: Cfn, annotation: Any, value: str) -> str:
     if mark.as_key:
         return f"{{ ({value}) = {{}} }}"
     return value
+
+
+def _nullable(annotation: Any) -> bool:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return type(None) in typing.get_args(annotation)
 
 
 def _model(annotation: Any) -> type[BaseModel] | None:
@@ -135,6 +141,14 @@ def _by_first_key(found: list[Entry]) -> dict[str, list[Entry]]:
     for entry in found:
         grouped.setdefault(entry.path[0], []).append(entry)
     return grouped
+
+
+def cluster_fields(model: type[BaseModel], settings: str, separate: dict[str, Entry]) -> str:
+    """The cluster's own configured fields (``model``'s Cfn marks on ``settings``, an
+    object expression of its values); an entry of ``separate`` replaces the one of its key
+    (a list that needs what the module adds to each item)."""
+    found = [separate.get(e.path[0], e) for e in entries(model, settings)]
+    return render(found)
 
 
 def instance_groups(variable: str, model: type[BaseModel], extra: list[Entry]) -> str:

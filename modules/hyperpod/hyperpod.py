@@ -9,12 +9,21 @@ call the same one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from cdktf import TerraformLocal, TerraformOutput, TerraformVariable
+from typing import Any
+
+from cdktf import Fn, TerraformLocal, TerraformOutput, TerraformVariable, Token
 from constructs import Construct
 
-from modules.config.hyperpod import CLUSTER_NAME_SUFFIX, HyperPodConfig, InstanceGroupConfig
+from modules.config.cfn import Cfn
+from modules.config.hyperpod import (
+    CLUSTER_NAME_SUFFIX,
+    HyperPodConfig,
+    InstanceGroupConfig,
+    RestrictedInstanceGroupConfig,
+)
 from modules.config.hyperpod_instance_types import MIG_DISABLED, MIG_LABEL
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
@@ -23,7 +32,8 @@ from modules.core.refs import Expression, address, variable_reference
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
-from .desired_state import Entry, instance_groups
+from .autoscaling import AutoscalerRole
+from .desired_state import Entry, cluster_fields, instance_groups
 from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
@@ -105,7 +115,8 @@ class HyperPod(Construct):
         tags = TerraformLocal(
             self, "tags", f"${{[for key in sort(keys({tags_variable})) : {{ Key = key, Value = {tags_variable}[key] }}]}}"
         )
-        desired_state = {
+        self.autoscaler = AutoscalerRole(self, "autoscaler", aws=aws, name=name) if config.autoscaling else None
+        desired_state: dict = {
             "ClusterName": self.cluster_name.as_string,
             "Orchestrator": {"Eks": {"ClusterArn": inputs.token("eks_cluster_arn")}},
             "VpcConfig": {"SecurityGroupIds": [self.security_group.id], "Subnets": inputs.list("private_subnet_ids")},
@@ -113,12 +124,12 @@ class HyperPod(Construct):
             "InstanceGroups": groups.as_list,
             "Tags": tags.as_list,
         }
-        if config.node_provisioning_mode is not None:
-            desired_state["NodeProvisioningMode"] = config.node_provisioning_mode
+        if self.autoscaler is not None:
+            desired_state["ClusterRole"] = self.autoscaler.arn
         self.cluster = HyperPodCluster(
             self,
             "cluster",
-            desired_state=desired_state,
+            desired_state=Fn.merge([desired_state, self._cluster_fields(config)]),
             preconditions=[
                 Precondition(
                     condition="${" + _zones_have_a_subnet(inputs) + "}",
@@ -128,7 +139,13 @@ class HyperPod(Construct):
                     ),
                 ),
             ],
-            depends_on=[*self.execution_role.grants, *self.security_group.rules, *self.scripts.objects, self.helm.release],
+            depends_on=[
+                *self.execution_role.grants,
+                *self.security_group.rules,
+                *self.scripts.objects,
+                self.helm.release,
+                *(self.autoscaler.grants if self.autoscaler else ()),
+            ],
         )
         self.addons = HyperPodAddons(
             self,
@@ -151,6 +168,27 @@ class HyperPod(Construct):
             ),
         )
         self._outputs(inputs)
+
+    def _cluster_fields(self, config: HyperPodConfig) -> Any:
+        """The cluster's configured fields (``HyperPodConfig``'s Cfn marks: provisioning
+        mode, tiered storage, autoscaling, restricted groups), rendered from a local that
+        holds their configured values; each restricted group runs with the execution role."""
+        marked = [name for name, field in HyperPodConfig.model_fields.items() if any(isinstance(m, Cfn) for m in field.metadata)]
+        # JSON decoded by Terraform: a null setting stays an attribute (cdktf drops null keys).
+        dump = json.dumps(config.model_dump(mode="json", include=set(marked)), sort_keys=True)
+        values = TerraformLocal(self, "cluster_settings", f"${{jsondecode({hcl_string(dump)})}}")
+        settings = f"local.{values.friendly_unique_id}"
+        restricted = f"{settings}.restricted_instance_groups"
+        role = Entry(("ExecutionRole",), f"{address(self.execution_role.service_role.role)}.arn")
+        separate = {
+            "RestrictedInstanceGroups": Entry(
+                ("RestrictedInstanceGroups",),
+                instance_groups(restricted, RestrictedInstanceGroupConfig, [role]),
+                f"length({restricted}) > 0",
+            )
+        }
+        fields = TerraformLocal(self, "cluster_fields", "${" + cluster_fields(HyperPodConfig, settings, separate) + "}")
+        return Token.as_any(Expression(f"local.{fields.friendly_unique_id}"))
 
     def _instance_groups(self, inputs: HyperPodInputs) -> str:
         """Every group's entry: its configured fields (``InstanceGroupConfig``'s ``Cfn``
