@@ -23,6 +23,8 @@ from tooling.operator_files import kept_in
 
 ZONE_DATA_SOURCE = "data.aws_availability_zones."
 FLAG = re.compile(r"^\$\{var\.([a-z0-9_]+) \? 1 : 0\}$")
+# One instance unless the caller gives the thing (the HyperPod module's OIDC provider).
+UNLESS_GIVEN = re.compile(r'^\$\{var\.([a-z0-9_]+) == "" \? 1 : 0\}$')
 PASSED_VARIABLE = re.compile(r"^\$\{var\.([a-z0-9_]+)\}$")
 
 
@@ -65,6 +67,11 @@ def _times(count: Any, document: dict[str, Any], passed: dict[str, Any], root: d
         value = _variable_value(document, match.group(1), passed, root)
         if isinstance(value, bool):
             return int(value), 0
+    match = UNLESS_GIVEN.match(count) if isinstance(count, str) else None
+    if match:
+        value = _variable_value(document, match.group(1), passed, root)
+        if isinstance(value, str):
+            return int(value == ""), 0
     return None
 
 
