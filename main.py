@@ -64,7 +64,7 @@ class PlatformStack(ReadableStack):
             variables, "hyperpod_enabled", HyperPodConfig, "enabled", config.hyperpod.enabled, yaml_key="hyperpod.enabled"
         )
         # The modules validate these (a message names the module's variable).
-        hyperpod_values = config.hyperpod.model_dump(mode="json", exclude_none=True)
+        hyperpod_values = hyperpod.root_setting_values(config)
         for name, field in HYPERPOD_SETTINGS.items():
             setting_variable(
                 variables, name, HyperPodConfig, field, hyperpod_values[field], yaml_key=f"hyperpod.{field}", validate=False
@@ -140,6 +140,7 @@ class PlatformStack(ReadableStack):
                 "eks_cluster_name": cluster.name,
                 "eks_cluster_arn": cluster.arn,
                 "eks_cluster_version": cluster.version,
+                "eks_oidc_issuer_url": cluster.identity.get(0).oidc.get(0).issuer,
                 "eks_cluster_security_group_id": cluster.vpc_config.cluster_security_group_id,
                 "eks_node_security_group_id": eks.node_security_group_id,
                 "vpc_id": network.vpc.id,

@@ -24,6 +24,8 @@ from tooling.operator_files import kept_in
 
 ZONE_DATA_SOURCE = "data.aws_availability_zones."
 FLAG = re.compile(r"^\$\{var\.([a-z0-9_]+) \? 1 : 0\}$")
+# One instance unless the caller gives the thing (the HyperPod module's OIDC provider).
+UNLESS_GIVEN = re.compile(r'^\$\{var\.([a-z0-9_]+) == "" \? 1 : 0\}$')
 PASSED_VARIABLE = re.compile(r"^\$\{var\.([a-z0-9_]+)\}$")
 
 
@@ -66,6 +68,11 @@ def _times(count: Any, document: dict[str, Any], passed: dict[str, Any], root: d
         value = _variable_value(document, match.group(1), passed, root)
         if isinstance(value, bool):
             return int(value), 0
+    match = UNLESS_GIVEN.match(count) if isinstance(count, str) else None
+    if match:
+        value = _variable_value(document, match.group(1), passed, root)
+        if isinstance(value, str):
+            return int(value == ""), 0
     return None
 
 
@@ -127,7 +134,7 @@ def choices(config: PlatformConfig) -> list[str]:
     )
     if hyperpod.enabled:
         groups = ", ".join(f"{g.name} {g.instance_count}x {g.instance_type}" for g in hyperpod.instance_groups)
-        lines.append(f"hyperpod: {hyperpod.cluster_name}, node recovery {hyperpod.node_recovery}, groups {groups}")
+        lines.append(f"hyperpod: {hyperpod.cluster_name_for(config.name)}, node recovery {hyperpod.node_recovery}, groups {groups}")
     else:
         lines.append("hyperpod: off")
     return lines

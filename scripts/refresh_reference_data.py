@@ -32,6 +32,7 @@ SAGEMAKER_SHAPES = (
     "ClusterKubernetesLabelValue",
     "ClusterKubernetesTaints",
     "ClusterRestrictedInstanceGroupSpecifications",
+    "ClusterInstanceMemoryAllocationPercentage",
 )
 LIMIT_KEYS = ("type", "min", "max", "pattern", "enum")
 

@@ -71,6 +71,9 @@ WIRING = {
     "vpc_id": "vpc-00000000000000000",
     "private_subnet_ids": ["subnet-0000000000000000a"],
     "private_subnet_zones": ["us-west-2a"],
+    "eks_oidc_issuer_url": "https://oidc.eks.us-west-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
+    # The team's account already has a provider for the issuer: none is created.
+    "eks_oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF",
 }
 
 
@@ -304,7 +307,23 @@ def test_optional_group_fields(rich):
     trainium, cpu = state["InstanceGroups"]
     assert trainium["MinInstanceCount"] == 2
     assert trainium["ThreadsPerCore"] == 1
-    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 16384}}]
+    assert trainium["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {
+        "VolumeSizeInGB": 16384,
+        "VolumeKmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    }}]
+    assert trainium["TrainingPlanArn"] == "arn:aws:sagemaker:us-west-2:123456789012:training-plan/research-trn1-q3"
+    assert trainium["ImageId"] == "ami-0123456789abcdef0"
+    assert trainium["ScheduledUpdateConfig"] == {
+        "ScheduleExpression": "cron(0 3 ? * SUN *)",
+        "DeploymentConfig": {
+            "RollingUpdatePolicy": {
+                "MaximumBatchSize": {"Type": "CAPACITY_PERCENTAGE", "Value": 25},
+                "RollbackMaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 2},
+            },
+            "WaitIntervalInSeconds": 600,
+            "AutoRollbackConfiguration": [{"AlarmName": "trn1-step-time-regressed"}, {"AlarmName": "trn1-node-faults"}],
+        },
+    }
     assert trainium["KubernetesConfig"] == {
         "Labels": {"example.com/team": "research"},
         "Taints": [
@@ -323,6 +342,9 @@ def test_optional_group_fields(rich):
     assert cpu["CapacityRequirements"] == {"OnDemand": {}}
     assert cpu["InstanceCount"] == 0
     assert "OverrideVpcConfig" not in cpu and "KubernetesConfig" not in cpu and "MinInstanceCount" not in cpu
+    for unset in ("TrainingPlanArn", "ImageId", "ScheduledUpdateConfig"):
+        assert unset not in cpu, unset
+    assert cpu["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 1}}]
 
 
 def test_preconditions_name_the_fix(stack):
@@ -414,6 +436,28 @@ def test_helm_values_follow_config(deployed, rich):
     assert changed["deep-health-check"] == {"enabled": False}
     assert changed["neuron-device-plugin"] == {"devicePlugin": {"enabled": False}}
     assert changed["cert-manager"] == {"enabled": False}, "cert-manager is installed for the training operator"
+    assert default["gpu-operator"] == {"enabled": False}, "no group partitions its GPUs"
+
+
+def test_gpu_partitioning_brings_the_gpu_operator_instead_of_the_device_plugin(all_on, everything_on):
+    """A group labelled nvidia.com/mig.config (everything-on: the H100 group) turns on the
+    GPU operator, whose MIG manager partitions each node as its label says and whose
+    device plugin advertises the slices; the chart's plain device plugin is switched off."""
+    values = yaml.safe_load(all_on.find(*HELM_RELEASE, module=HP)["values"][0])
+    assert values["gpu-operator"] == {"enabled": True}
+    assert values["nvidia-device-plugin"] == {"devicePlugin": {"enabled": False}}
+    [h100] = [g for g in desired_state(all_on)["InstanceGroups"] if g["InstanceType"] == "ml.p5.48xlarge"]
+    assert h100["KubernetesConfig"]["Labels"] == {"nvidia.com/mig.config": "all-1g.10gb"}
+
+
+def test_tfvars_cannot_partition_gpus_that_mig_cannot_split(plan):
+    from tooling.offline import TerraformError
+
+    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1,
+             "labels": {"nvidia.com/mig.config": "all-1g.10gb"}}
+    with pytest.raises(TerraformError) as refused:
+        plan({}, {"hyperpod_instance_groups": [group]})
+    assert "needs an instance type whose GPUs MIG can partition" in " ".join(refused.value.stderr.split())
 
 
 def test_fetch_script_pins_a_commit():
@@ -472,6 +516,7 @@ def test_training_operator_addon_and_pod_identity(deployed, stack):
     assert association["role_arn"] == role["arn"]
     [trust] = json.loads(role["assume_role_policy"])["Statement"]
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"]["aws:SourceArn"] == eks_cluster(deployed)["arn"]
     statement = role_statements(deployed, "addons_training_operator_identity_role")["ReadHyperPodCluster"]
     assert sorted(statement["Action"]) == [
         "sagemaker:DescribeCluster", "sagemaker:DescribeClusterNode", "sagemaker:ListClusterNodes"
@@ -504,21 +549,81 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
     configuration = json.loads(observability["configuration_values"])
     assert configuration["ampWorkspace"] == {
         "arn": prometheus["arn"],
-        "prometheusEndpoint": f"{prometheus['prometheus_endpoint']}api/v1/remote_write",
+        "prometheusEndpoint": prometheus["prometheus_endpoint"],
+    }, "the workspace endpoint itself: the add-on appends the remote-write path"
+    levels = everything_on["hyperpod"]["observability"]
+    assert configuration["metricsProvider"]["acceleratedComputeMetrics"] == {
+        "level": levels["accelerated_compute_metrics"], "scrapeInterval": 30
     }
+    assert configuration["metricsProvider"]["trainingMetrics"]["level"] == levels["training_metrics"]
+    assert len(configuration["metricsProvider"]) == 8, "every metric family the add-on documents"
+    assert configuration["logging"] == {"enabled": levels["logging"]}
     association = all_on.find("aws_eks_pod_identity_association", "addons_observability_identity_association", HP)
     assert (association["namespace"], association["service_account"]) == (
         "hyperpod-observability", "hyperpod-observability-operator-otel-collector"
     )
     statements = role_statements(all_on, "addons_observability_identity_role")
     assert statements["RemoteWriteMetrics"]["Resource"] == [prometheus["arn"]]
+    assert "logs:GetLogRecord" in statements["HyperPodLogs"]["Action"]
+    role = all_on.find("aws_iam_role", "addons_observability_identity_role", HP)
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012", "aws:SourceArn": eks_cluster(all_on)["arn"]}
+    }, "only this cluster's pods assume it"
     assert statements["HyperPodLogs"]["Resource"] == [
         "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*",
         "arn:aws:logs:us-west-2:123456789012:log-group:/aws/sagemaker/Clusters/*:log-stream:*",
     ]
 
 
+def test_autoscaling_by_hyperpods_karpenter_and_tiered_storage(all_on, synth, everything_on):
+    state = desired_state(all_on)
+    role = all_on.find("aws_iam_role", "autoscaler_role", HP)
+    assert state["AutoScaling"] == {"Mode": "Enable", "AutoScalerType": "Karpenter"}
+    assert state["ClusterRole"] == role["arn"]
+    assert state["NodeProvisioningMode"] == "Continuous" and state["NodeRecovery"] == "Automatic"
+    assert state["TieredStorageConfig"] == {"Mode": "Enable", "InstanceMemoryAllocationPercentage": 20}
+    [trust] = json.loads(role["assume_role_policy"])["Statement"]
+    assert trust["Principal"] == {"Service": "hyperpod.sagemaker.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    statements = role_statements(all_on, "autoscaler_role")
+    assert statements["AddAndRemoveNodes"]["Resource"] == ["arn:aws:sagemaker:us-west-2:123456789012:cluster/*"]
+    assert statements["GrantsForEncryptedVolumes"]["Condition"]["Bool"] == {"kms:GrantIsForAWSResource": "true"}
+    depends_on = synth(everything_on).block(*CLUSTER, module=HP)["depends_on"]
+    assert "aws_iam_role_policy.autoscaler_role_policy_scale_instance_groups" in depends_on
+
+
+def test_restricted_instance_groups_with_fsx(rich):
+    state = desired_state(rich)
+    [rig] = state["RestrictedInstanceGroups"]
+    assert rig == {
+        "InstanceGroupName": "nova-rig",
+        "InstanceType": "ml.p5.48xlarge",
+        "InstanceCount": 2,
+        "InstanceStorageConfigs": [{"EbsVolumeConfig": {"VolumeSizeInGB": 500}}],
+        "ThreadsPerCore": 2,
+        "EnvironmentConfig": {"FSxLustreConfig": {"SizeInGiB": 1200, "PerUnitStorageThroughput": 250}},
+        "ExecutionRole": rich.find("aws_iam_role", EXECUTION_ROLE, HP)["arn"],
+        "OnStartDeepHealthChecks": ["InstanceStress"],
+        "TrainingPlanArn": "arn:aws:sagemaker:us-west-2:123456789012:training-plan/nova-p5-q3",
+    }
+    assert "AutoScaling" not in state and "ClusterRole" not in state and "TieredStorageConfig" not in state
+
+
 # --- outputs and switching off -----------------------------------------------------------
+
+
+def test_cluster_name_follows_the_platform_name(deployed, standalone_module, synth):
+    """Unset, the cluster is named after the platform: two stacks in one account and
+    region, or two calls of the module, never share a cluster name."""
+    assert desired_state(deployed)["ClusterName"] == "ml-platform-hyperpod"
+    assert standalone_module.long_name.outputs["cluster_name"] == f"{LONG_NAME}-hyperpod"
+    assert len(f"{LONG_NAME}-hyperpod") <= 63, "the longest platform name still gives a valid cluster name"
+    other = synth({"name": "team-b"})
+    assert other.root["variable"]["hyperpod_cluster_name"]["default"] == "team-b-hyperpod"
+    assert other.modules["hyperpod"]["variable"]["cluster_name"]["default"] is None, "the module derives it"
+    named = synth({"hyperpod": {"cluster_name": "research-hp"}})
+    assert named.modules["hyperpod"]["variable"]["cluster_name"]["default"] == "research-hp"
 
 
 def test_outputs(deployed, stack):

@@ -94,6 +94,7 @@ def _groups(*groups: str) -> str:
 
 
 GPU = "- name: gpu\n  instance_type: ml.g5.xlarge\n  instance_count: 2\n"
+P5 = "- name: h100\n  instance_type: ml.p5.48xlarge\n  instance_count: 1\n"
 
 BAD_INPUTS = [
     ("unknown hyperpod key", "hyperpod:\n  nodes: 3\n", "hyperpod.nodes", "allowed here"),
@@ -141,6 +142,47 @@ BAD_INPUTS = [
     ("duplicate group names", _groups(GPU, GPU), "hyperpod.instance_groups", "used twice"),
     ("missing instance type", _groups("- name: a\n  instance_count: 1\n"),
      "hyperpod.instance_groups[0].instance_type", "is required"),
+    ("mig on a10g", _groups(GPU + "  labels: {nvidia.com/mig.config: all-1g.10gb}\n"),
+     "hyperpod.instance_groups[0]", "cannot be partitioned with MIG"),
+    ("mig profile of another gpu", _groups(P5 + "  labels: {nvidia.com/mig.config: all-1g.5gb}\n"),
+     "hyperpod.instance_groups[0]", "1g slices of a 80 GiB NVIDIA H100 hold 10gb, not 5gb"),
+    ("unknown mig profile", _groups(P5 + "  labels: {nvidia.com/mig.config: all-2g.9gb}\n"),
+     "hyperpod.instance_groups[0]", "not a profile of the GPU operator"),
+    ("training plan arn", _groups(GPU + "  training_plan_arn: arn:aws:sagemaker:us-west-2:123456789012:reserved-plan/h100-q3\n"),
+     "hyperpod.instance_groups[0].training_plan_arn", "training-plan/"),
+    ("image id", _groups(GPU + "  image_id: ubuntu-22.04\n"), "hyperpod.instance_groups[0].image_id", "ami-"),
+    ("kms key characters", _groups(GPU + "  volume_kms_key_id: 'my key'\n"),
+     "hyperpod.instance_groups[0].volume_kms_key_id", "KMS key"),
+    ("schedule not cron", _groups(GPU + "  scheduled_update: {schedule: 'rate(7 days)'}\n"),
+     "hyperpod.instance_groups[0].scheduled_update.schedule", "cron"),
+    ("percentage above 100", _groups(GPU + "  scheduled_update: {schedule: 'cron(0 3 ? * SUN *)', "
+                                     "batch_size: {type: CAPACITY_PERCENTAGE, value: 150}}\n"),
+     "hyperpod.instance_groups[0].scheduled_update.batch_size", "at most 100"),
+    ("rollback without batch size", _groups(GPU + "  scheduled_update: {schedule: 'cron(0 3 ? * SUN *)', "
+                                            "rollback_batch_size: {type: INSTANCE_COUNT, value: 1}}\n"),
+     "hyperpod.instance_groups[0].scheduled_update", "needs batch_size"),
+    ("wait interval", _groups(GPU + "  scheduled_update: {schedule: 'cron(0 3 ? * SUN *)', wait_interval_seconds: 3601}\n"),
+     "hyperpod.instance_groups[0].scheduled_update.wait_interval_seconds", "3600"),
+    ("model bucket name", "hyperpod:\n  inference_operator: {model_buckets: [My_Bucket]}\n",
+     "hyperpod.inference_operator.model_buckets", "naming rules"),
+    ("metric level", "hyperpod:\n  observability: {node_metrics: FULL}\n",
+     "hyperpod.observability.node_metrics", "ADVANCED"),
+    ("autoscaling without continuous provisioning", "hyperpod:\n  autoscaling: {}\n  node_provisioning_mode: null\n",
+     "hyperpod", "needs node_provisioning_mode Continuous"),
+    ("autoscaling without node recovery", "hyperpod:\n  autoscaling: {}\n  node_recovery: None\n",
+     "hyperpod", "node_recovery Automatic"),
+    ("autoscaler type", "hyperpod:\n  autoscaling: {autoscaler_type: ClusterAutoscaler}\n",
+     "hyperpod.autoscaling.autoscaler_type", "Karpenter"),
+    ("tiered storage percentage", "hyperpod:\n  tiered_storage: {instance_memory_percentage: 101}\n",
+     "hyperpod.tiered_storage.instance_memory_percentage", "less than or equal to 100"),
+    ("restricted groups with continuous provisioning",
+     "hyperpod:\n  restricted_instance_groups:\n    - {name: rig, instance_type: ml.p5.48xlarge, instance_count: 1, "
+     "fsx_lustre: {size_gib: 1200, throughput_mb_per_tib: 125}}\n",
+     "hyperpod", "cannot be created with continuous provisioning"),
+    ("fsx too small",
+     "hyperpod:\n  node_provisioning_mode: null\n  restricted_instance_groups:\n    - {name: rig, instance_type: "
+     "ml.p5.48xlarge, instance_count: 1, fsx_lustre: {size_gib: 1000, throughput_mb_per_tib: 125}}\n",
+     "hyperpod.restricted_instance_groups[0].fsx_lustre.size_gib", "greater than or equal to 1200"),
     ("training operator without cert-manager", "hyperpod:\n  install_helm_dependencies: false\n",
      "hyperpod", "install_helm_dependencies"),
     ("deep checks without their sub-chart", "hyperpod:\n  helm_subcharts:\n    deep_health_check: false\n",

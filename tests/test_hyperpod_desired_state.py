@@ -17,7 +17,17 @@ import regex
 
 from modules.config import cfn
 from modules.config.cfn import Cfn
-from modules.config.hyperpod import InstanceGroupConfig, TaintConfig
+from modules.config.hyperpod import (
+    AutoScalingConfig,
+    CapacitySizeConfig,
+    FsxLustreConfig,
+    HyperPodConfig,
+    InstanceGroupConfig,
+    RestrictedInstanceGroupConfig,
+    ScheduledUpdateConfig,
+    TaintConfig,
+    TieredStorageConfig,
+)
 
 CLUSTER = ("aws_cloudcontrolapi_resource", "cluster")
 
@@ -29,6 +39,17 @@ RICH = {
     "hyperpod": {
         "node_recovery": "None",
         "node_provisioning_mode": None,
+        # Restricted groups need the standard provisioning mode.
+        "restricted_instance_groups": [
+            {
+                "name": "nova-rig",
+                "instance_type": "ml.p5.48xlarge",
+                "instance_count": 2,
+                "deep_health_checks": ["InstanceStress"],
+                "training_plan_arn": "arn:aws:sagemaker:us-west-2:123456789012:training-plan/nova-p5-q3",
+                "fsx_lustre": {"size_gib": 1200, "throughput_mb_per_tib": 250},
+            }
+        ],
         "enable_training_operator": False,
         "helm_subcharts": {"mpi_operator": False, "neuron_device_plugin": False, "deep_health_check": False},
         "instance_groups": [
@@ -46,6 +67,16 @@ RICH = {
                 ],
                 "capacity": "spot",
                 "availability_zone": "us-west-2b",
+                "training_plan_arn": "arn:aws:sagemaker:us-west-2:123456789012:training-plan/research-trn1-q3",
+                "image_id": "ami-0123456789abcdef0",
+                "volume_kms_key_id": "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                "scheduled_update": {
+                    "schedule": "cron(0 3 ? * SUN *)",
+                    "batch_size": {"type": "CAPACITY_PERCENTAGE", "value": 25},
+                    "rollback_batch_size": {"type": "INSTANCE_COUNT", "value": 2},
+                    "wait_interval_seconds": 600,
+                    "rollback_alarms": ["trn1-step-time-regressed", "trn1-node-faults"],
+                },
             },
             {"name": "cpu-1", "instance_type": "ml.c5.large", "instance_count": 0, "ebs_volume_gb": 1, "capacity": "on-demand"},
         ],
@@ -189,7 +220,18 @@ def test_the_states_use_every_configured_field(states):
     schema checks above cover each of them."""
     groups = [g for which in states.values() for g in which["desired"]["InstanceGroups"]]
     taints = [t for g in groups for t in g.get("KubernetesConfig", {}).get("Taints", [])]
-    for model, objects in ((InstanceGroupConfig, groups), (TaintConfig, taints)):
+    updates = [g["ScheduledUpdateConfig"] for g in groups if "ScheduledUpdateConfig" in g]
+    policies = [u["DeploymentConfig"]["RollingUpdatePolicy"] for u in updates if "DeploymentConfig" in u]
+    sizes = [p[k] for p in policies for k in ("MaximumBatchSize", "RollbackMaximumBatchSize") if k in p]
+    clusters = [which["desired"] for which in states.values()]
+    restricted = [g for c in clusters for g in c.get("RestrictedInstanceGroups", [])]
+    fsx = [g["EnvironmentConfig"]["FSxLustreConfig"] for g in restricted]
+    for model, objects in (
+        (InstanceGroupConfig, groups), (TaintConfig, taints), (ScheduledUpdateConfig, updates), (CapacitySizeConfig, sizes),
+        (HyperPodConfig, clusters), (RestrictedInstanceGroupConfig, restricted), (FsxLustreConfig, fsx),
+        (TieredStorageConfig, [c["TieredStorageConfig"] for c in clusters if "TieredStorageConfig" in c]),
+        (AutoScalingConfig, [c["AutoScaling"] for c in clusters if "AutoScaling" in c]),
+    ):
         for name, field in model.model_fields.items():
             mark = next((m for m in field.metadata if isinstance(m, Cfn)), None)
             if mark is not None:
@@ -223,7 +265,16 @@ def _property(definition: str, key: str) -> dict[str, Any]:
 def test_every_cfn_mark_names_a_property_of_the_schema():
     """A field's Cfn key is a path the published schema has, below the object its model
     renders; a list field renders to an array, a renamed value to one of its keys."""
-    for model, definition in ((InstanceGroupConfig, "ClusterInstanceGroup"), (TaintConfig, "ClusterKubernetesTaint")):
+    for model, definition in (
+        (InstanceGroupConfig, "ClusterInstanceGroup"),
+        (TaintConfig, "ClusterKubernetesTaint"),
+        (ScheduledUpdateConfig, "ScheduledUpdateConfig"),
+        (CapacitySizeConfig, "CapacitySizeConfig"),
+        (RestrictedInstanceGroupConfig, "ClusterRestrictedInstanceGroup"),
+        (FsxLustreConfig, "FSxLustreConfig"),
+        (TieredStorageConfig, "TieredStorageConfig"),
+        (AutoScalingConfig, "ClusterAutoScalingConfig"),
+    ):
         keys = [m.key for f in model.model_fields.values() for m in f.metadata if isinstance(m, Cfn)]
         assert len(keys) == len(set(keys)), f"{model.__name__}: two fields write the same key"
         for name, field in model.model_fields.items():
@@ -302,6 +353,15 @@ VIOLATIONS: list[tuple[str, Callable[[dict], None], str]] = [
     ("tag needs value", _set(root, "Tags", [{"Key": "k"}]), "Tags[0]"),
     ("override vpc subnets", _set(lambda s: _group(s)["OverrideVpcConfig"], "Subnets", []), "OverrideVpcConfig.Subnets"),
     ("current count is read-only", _set(_group, "CurrentCount", 4), "CurrentCount"),
+    ("training plan arn pattern", _set(_group, "TrainingPlanArn", "arn:aws:sagemaker:us-west-2:123456789012:cluster/abc" + "x" * 20), "TrainingPlanArn"),
+    ("image id pattern", _set(_group, "ImageId", "img-0123456789"), "ImageId"),
+    ("kms key pattern", lambda s: _group(s)["InstanceStorageConfigs"][0]["EbsVolumeConfig"].update(VolumeKmsKeyId="key id!"), "VolumeKmsKeyId"),
+    ("schedule not cron", lambda s: _group(s)["ScheduledUpdateConfig"].update(ScheduleExpression="rate(1 day)"), "ScheduleExpression"),
+    ("wait interval too long", lambda s: _group(s)["ScheduledUpdateConfig"]["DeploymentConfig"].update(WaitIntervalInSeconds=3601), "WaitIntervalInSeconds"),
+    ("batch size zero", lambda s: _group(s)["ScheduledUpdateConfig"]["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumBatchSize"].update(Value=0), "Value"),
+    ("batch size type", lambda s: _group(s)["ScheduledUpdateConfig"]["DeploymentConfig"]["RollingUpdatePolicy"]["MaximumBatchSize"].update(Type="HALF"), "Type"),
+    ("rolling policy needs a batch size", lambda s: _group(s)["ScheduledUpdateConfig"]["DeploymentConfig"]["RollingUpdatePolicy"].pop("MaximumBatchSize"), "RollingUpdatePolicy"),
+    ("alarm needs a name", lambda s: _group(s)["ScheduledUpdateConfig"]["DeploymentConfig"]["AutoRollbackConfiguration"][0].pop("AlarmName"), "AutoRollbackConfiguration[0]"),
 ]
 
 

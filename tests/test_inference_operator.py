@@ -17,7 +17,6 @@ from tests.test_hyperpod import HP, LONG_NAME, role_statements, standalone_modul
 
 TODAY = dt.date(2026, 11, 22)
 PREFIX = "addons_inference_operator"
-ROLE = f"{PREFIX}_identity_role"
 BUCKET = f"{PREFIX}_tls_bucket"
 ADDON = "addons_inference_addon"
 
@@ -36,33 +35,68 @@ def test_off_by_default(deployed):
     assert not [a for a in deployed.of_type("aws_iam_role", HP) if PREFIX in a]
 
 
-def test_addon_is_configured_with_its_role_and_tls_bucket(on, synth, everything_on):
+ROLE = f"{PREFIX}_execution_role"
+GATED = f"{PREFIX}_gated_model_role"
+KEDA = f"{PREFIX}_keda_role"
+
+
+def test_addon_is_configured_as_its_documentation_lists(on, synth, everything_on):
     addon = on.find("aws_eks_addon", ADDON, HP)
     assert addon["addon_name"] == "amazon-sagemaker-hyperpod-inference"
+    cluster = on.find("aws_cloudcontrolapi_resource", "cluster", HP)
     assert json.loads(addon["configuration_values"]) == {
         "executionRoleArn": on.find("aws_iam_role", ROLE, HP)["arn"],
         "tlsCertificateS3Bucket": on.find("aws_s3_bucket", BUCKET, HP)["bucket"],
+        "hyperpodClusterArn": cluster["id"],
+        "jumpstartGatedModelDownloadRoleArn": on.find("aws_iam_role", GATED, HP)["arn"],
+        "keda": {"auth": {"aws": {"irsa": {"roleArn": on.find("aws_iam_role", KEDA, HP)["arn"]}}}},
+        "alb": {"enabled": False},
     }
     depends_on = synth(everything_on).block("aws_eks_addon", ADDON, HP)["depends_on"]
     assert "aws_cloudcontrolapi_resource.cluster" in depends_on
-    assert f"aws_eks_pod_identity_association.{PREFIX}_identity_association" in depends_on
+    assert f"aws_iam_role_policy.{ROLE}_policy_serve_models" in depends_on
+    assert f"aws_iam_role_policy_attachment.{GATED}_attach_gated_models" in depends_on
     assert "var.load_balancer_controller_ready" in depends_on, "its endpoints get load balancers"
     assert len(depends_on) == len(set(depends_on)), "each dependency named once"
 
 
-def test_role_is_bound_to_the_operator_service_account(on):
-    association = on.find("aws_eks_pod_identity_association", f"{PREFIX}_identity_association", HP)
-    role = on.find("aws_iam_role", ROLE, HP)
-    assert (association["namespace"], association["service_account"]) == (
-        "hyperpod-inference-system", "hyperpod-inference-controller-manager"
-    )
-    assert association["role_arn"] == role["arn"]
-    assert association["cluster_name"] == on.find("aws_eks_cluster", "eks_control_plane_cluster")["name"]
-    [trust] = json.loads(role["assume_role_policy"])["Statement"]
-    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+def test_execution_role_name_has_the_prefix_the_addon_requires(on, standalone_module):  # noqa: F811
+    assert on.find("aws_iam_role", ROLE, HP)["name"] == "SageMakerHyperPodInference-ml-platform"
+    longest = standalone_module.long_name.find("aws_iam_role", ROLE)["name"]
+    assert longest == f"SageMakerHyperPodInference-{LONG_NAME}" and len(longest) <= 64
 
 
-def test_writes_reach_only_the_tls_bucket(on):
+def test_roles_trust_the_operator_service_accounts_through_the_cluster_oidc_provider(on):
+    issuer = on.find("aws_eks_cluster", "eks_control_plane_cluster")["identity"][0]["oidc"][0]["issuer"]
+    provider = on.find("aws_iam_openid_connect_provider", f"{PREFIX}_oidc_provider", HP)
+    assert provider["url"] == issuer and provider["client_id_list"] == ["sts.amazonaws.com"]
+    host = issuer.removeprefix("https://")
+    expected = {
+        ROLE: "system:serviceaccount:hyperpod-inference-system:hyperpod-inference-controller-manager",
+        KEDA: "system:serviceaccount:hyperpod-inference-system:keda-operator",
+    }
+    for role, subject in expected.items():
+        irsa = json.loads(on.find("aws_iam_role", role, HP)["assume_role_policy"])["Statement"][0]
+        assert irsa["Principal"] == {"Federated": provider["arn"]}
+        assert irsa["Action"] == ["sts:AssumeRoleWithWebIdentity"]
+        assert irsa["Condition"] == {"StringEquals": {f"{host}:sub": subject, f"{host}:aud": "sts.amazonaws.com"}}
+    gated, sagemaker = json.loads(on.find("aws_iam_role", GATED, HP)["assume_role_policy"])["Statement"]
+    assert gated["Condition"]["StringLike"] == {f"{host}:sub": "system:serviceaccount:*:hyperpod-inference-service-account*"}
+    assert sagemaker["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert sagemaker["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    assert not [a for a in on.of_type("aws_eks_pod_identity_association", HP) if PREFIX in a], "IRSA, as the chart annotates"
+
+
+def test_a_provider_the_caller_has_is_used_not_created(standalone_module):  # noqa: F811
+    from tests.test_hyperpod import WIRING
+
+    planned = standalone_module.long_name
+    assert not planned.of_type("aws_iam_openid_connect_provider")
+    irsa = json.loads(planned.find("aws_iam_role", ROLE)["assume_role_policy"])["Statement"][0]
+    assert irsa["Principal"] == {"Federated": WIRING["eks_oidc_provider_arn"]}
+
+
+def test_permissions_are_narrowed_to_what_the_operator_touches(on, everything_on):
     statements = role_statements(on, ROLE)
     bucket_arn = on.find("aws_s3_bucket", BUCKET, HP)["arn"]
     assert statements["TlsCertificates"]["Resource"] == [f"{bucket_arn}/*"]
@@ -70,11 +104,25 @@ def test_writes_reach_only_the_tls_bucket(on):
     for sid, statement in statements.items():
         if writes & set(statement["Action"]):
             assert sid == "TlsCertificates", sid
-    assert statements["PassRoleToSageMaker"]["Condition"] == {
+        assert not [a for a in statement["Action"] if a.endswith(":*")], sid
+    buckets = ["jumpstart-cache-prod-us-west-2", *everything_on["hyperpod"]["inference_operator"]["model_buckets"]]
+    arns = [f"arn:aws:s3:::{b}" for b in buckets]
+    assert statements["ReadModels"]["Resource"] == [*arns, *(f"{a}/*" for a in arns)]
+    assert statements["PassItsRolesToSageMaker"]["Resource"] == [
+        on.find("aws_iam_role", ROLE, HP)["arn"], on.find("aws_iam_role", GATED, HP)["arn"]
+    ]
+    assert statements["PassItsRolesToSageMaker"]["Condition"] == {
         "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
     }
-    assert statements["SageMaker"]["Resource"] == ["arn:aws:sagemaker:us-west-2:123456789012:*"]
+    assert statements["ThisHyperPodCluster"]["Resource"] == [on.find("aws_cloudcontrolapi_resource", "cluster", HP)["id"]]
+    assert statements["TagWhatItCreates"]["Condition"] == {
+        "StringEquals": {"ec2:CreateAction": ["CreateNetworkInterface", "CreateVpcEndpointServiceConfiguration"]}
+    }
+    vpc = on.find("aws_vpc", "network_vpc")["arn"]
+    assert statements["NetworkInterfacesInThisVpc"]["Condition"] == {"StringEquals": {"ec2:Vpc": vpc}}
     assert statements["ReadEksCluster"]["Resource"] == [on.find("aws_eks_cluster", "eks_control_plane_cluster")["arn"]]
+    keda = role_statements(on, KEDA)
+    assert keda["QueryPrometheus"]["Resource"] == ["arn:aws:aps:us-west-2:123456789012:workspace/*"]
 
 
 def test_tls_bucket_is_private_encrypted_and_tls_only(on):

@@ -69,7 +69,7 @@ def tfvars_for(overrides: dict[str, Any]) -> dict[str, Any]:
     """What an HCL team writes in terraform.tfvars for the same settings (optional group
     fields left out, as a person would: the variable's type gives their defaults)."""
     config = parse_config(overrides)
-    hyperpod = config.hyperpod.model_dump(mode="json", exclude_none=True)
+    hyperpod = hyperpod_module.root_setting_values(config)
     gpu_pool = config.karpenter.gpu_pool.model_dump(mode="json")
     return {
         "region": config.region,
@@ -113,7 +113,7 @@ def test_module_variables_are_derived_from_the_models(synth, overrides):
         variable = stack.modules["hyperpod"]["variable"][field]
         assert variable["type"] == terraform_type(HyperPodConfig.model_fields[field].annotation), field
         assert variable["description"] == _description(HyperPodConfig, field, f"hyperpod.{field}")
-        assert variable["default"] == hyperpod[field], field
+        assert variable["default"] == hyperpod.get(field), field
         assert _declared(variable) == _derived(field, HyperPodConfig, field, rules.get(field, ())), field
     gpu_pool = config.karpenter.gpu_pool
     for field in KARPENTER_SETTINGS.values():

@@ -103,3 +103,7 @@ class Cfn:
     key: str
     values: tuple[tuple[str, str], ...] = ()
     as_key: bool = False
+    item_key: str | None = None
+    """Each item of a list of values becomes an object with this one key
+    (``["a"]`` -> ``[{AlarmName = "a"}]``). A field whose type is a model renders that
+    model's own marks below ``key``."""

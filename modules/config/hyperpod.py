@@ -9,18 +9,22 @@ variables of the HyperPod module are derived from these models (``terraform.py``
 from __future__ import annotations
 
 import json
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
+import annotated_types as at
 from pydantic import Field, field_validator, model_validator
 
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
 from .cfn import Cfn, enum, limits
-from .hyperpod_instance_types import INSTANCE_TYPES, facts_of, known_families
+from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
 from .patterns import described
+from .state import bucket_name_problem
 from .terraform import TerraformRule
 
+# The cluster's name when hyperpod.cluster_name is unset: the platform's name and this.
+CLUSTER_NAME_SUFFIX = "-hyperpod"
 _NAME_HINT = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. gpu-workers)"
 HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
 InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
@@ -38,6 +42,72 @@ class TaintConfig(Section):
     key: Annotated[LabelKey, Cfn("Key")]
     value: Annotated[LabelValue | None, Cfn("Value")] = None
     effect: Annotated[TaintEffect, Cfn("Effect")]
+
+
+class CapacitySizeConfig(Section):
+    """How many instances a rolling update takes at a time."""
+
+    # The schema gives this as the pattern INSTANCE_COUNT|CAPACITY_PERCENTAGE.
+    type: Annotated[Literal["INSTANCE_COUNT", "CAPACITY_PERCENTAGE"], Cfn("Type")] = Field(
+        description="INSTANCE_COUNT: value instances; CAPACITY_PERCENTAGE: value percent of the group."
+    )
+    value: Annotated[int, *limits("CapacitySizeConfig.Value"), Cfn("Value")] = Field(
+        description="Instances, or percent of the group (1-100)."
+    )
+
+    TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
+        TerraformRule(
+            '$value.type == "CAPACITY_PERCENTAGE" ? $value.value <= 100 : true',
+            "a CAPACITY_PERCENTAGE batch size is at most 100.",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _percent(self) -> "CapacitySizeConfig":
+        if self.type == "CAPACITY_PERCENTAGE" and self.value > 100:
+            raise ValueError(f"a CAPACITY_PERCENTAGE batch size is at most 100, not {self.value}")
+        return self
+
+
+AlarmName = Annotated[str, *limits("AlarmDetails.AlarmName")]
+
+
+class ScheduledUpdateConfig(Section):
+    """When HyperPod rolls the group onto a new AMI, how many instances at a time, and
+    which CloudWatch alarms roll it back."""
+
+    schedule: Annotated[
+        str,
+        *limits("ScheduledUpdateConfig.ScheduleExpression", hint="a cron expression such as cron(0 3 ? * SUN *)"),
+        Cfn("ScheduleExpression"),
+    ] = Field(description="cron(minutes hours day-of-month month day-of-week year), UTC.")
+    batch_size: Annotated[
+        CapacitySizeConfig | None, Cfn("DeploymentConfig.RollingUpdatePolicy.MaximumBatchSize")
+    ] = Field(default=None, description="Instances updated at a time (unset: HyperPod's default).")
+    rollback_batch_size: Annotated[
+        CapacitySizeConfig | None, Cfn("DeploymentConfig.RollingUpdatePolicy.RollbackMaximumBatchSize")
+    ] = Field(default=None, description="Instances rolled back at a time (needs batch_size).")
+    wait_interval_seconds: Annotated[
+        int | None, *limits("DeploymentConfig.WaitIntervalInSeconds"), Cfn("DeploymentConfig.WaitIntervalInSeconds")
+    ] = Field(default=None, description="Seconds between batches (0-3600).")
+    rollback_alarms: Annotated[
+        list[AlarmName], Cfn("DeploymentConfig.AutoRollbackConfiguration", item_key="AlarmName")
+    ] = Field(default_factory=list, description="CloudWatch alarms whose ALARM state rolls the update back.")
+
+    TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
+        TerraformRule(
+            "$value.rollback_batch_size == null ? true : $value.batch_size != null",
+            "scheduled_update.rollback_batch_size needs batch_size (the rolling update policy requires it).",
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _policy_complete(self) -> "ScheduledUpdateConfig":
+        if self.rollback_batch_size is not None and self.batch_size is None:
+            raise ValueError(
+                "rollback_batch_size needs batch_size: the rolling update policy requires a maximum batch size"
+            )
+        return self
 
 
 class InstanceGroupConfig(Section):
@@ -90,6 +160,25 @@ class InstanceGroupConfig(Section):
     availability_zone: AvailabilityZone | None = Field(
         default=None, description="Pin the group to the private subnet of one AZ of the region (e.g. us-west-2a)."
     )
+    training_plan_arn: Annotated[
+        str | None,
+        *limits("ClusterInstanceGroup.TrainingPlanArn"),
+        Cfn("TrainingPlanArn"),
+    ] = Field(default=None, description="SageMaker training plan whose reserved capacity the group runs on.")
+    image_id: Annotated[
+        str | None, *limits("ImageId", hint="ami- and 8-17 hex digits, or default"), Cfn("ImageId")
+    ] = Field(default=None, description="Custom AMI built from a HyperPod AMI (ami-...); unset or default: HyperPod's.")
+    volume_kms_key_id: Annotated[
+        str | None,
+        *limits("ClusterEbsVolumeConfig.VolumeKmsKeyId", hint="a KMS key id, ARN or alias"),
+        Cfn("InstanceStorageConfigs[].EbsVolumeConfig.VolumeKmsKeyId"),
+    ] = Field(
+        default=None,
+        description="Customer managed KMS key of the group's EBS volume (/opt/sagemaker); unset: an AWS owned key.",
+    )
+    scheduled_update: Annotated[ScheduledUpdateConfig | None, Cfn("ScheduledUpdateConfig")] = Field(
+        default=None, description="Scheduled rolling AMI updates of the group."
+    )
 
     # The cross-field rules of the validators below, for the Terraform variables.
     TERRAFORM_RULES: ClassVar[tuple[TerraformRule, ...]] = (
@@ -108,6 +197,12 @@ class InstanceGroupConfig(Section):
         TerraformRule(
             "length(distinct($value.deep_health_checks)) == length($value.deep_health_checks)",
             "deep_health_checks lists each check at most once.",
+        ),
+        TerraformRule(
+            lambda: f'lookup($value.labels, "{MIG_LABEL}", null) == null ? true : '
+            f"contains({json.dumps(partitionable_types())}, $value.instance_type)",
+            f"a {MIG_LABEL} label (GPU partitioning) needs an instance type whose GPUs MIG can partition "
+            "(A100, H100: docs/hyperpod-instance-types.md).",
         ),
     )
 
@@ -140,6 +235,16 @@ class InstanceGroupConfig(Section):
                 f"({self.instance_count}): lower min_instance_count or raise instance_count"
             )
         facts = facts_of(self.instance_type)
+        profile = self.labels.get(MIG_LABEL)
+        if profile is not None and facts is not None:
+            if not facts.partitionable:
+                raise ValueError(
+                    f"labels {MIG_LABEL}: the GPUs of {self.instance_type} ({facts.family.device}) cannot be "
+                    f"partitioned with MIG; use one of {', '.join(partitionable_types())} or remove the label"
+                )
+            problem = facts.mig_profile_problem(profile)
+            if problem:
+                raise ValueError(f"labels {MIG_LABEL} {profile!r}: {problem}")
         if self.deep_health_checks and facts is not None and not facts.deep_health_checks_apply:
             raise ValueError(
                 f"deep_health_checks run only on GPU and Trainium instances, not on {self.instance_type} "
@@ -150,6 +255,10 @@ class InstanceGroupConfig(Section):
     @property
     def taint_keys(self) -> list[str]:
         return [taint.key for taint in self.taints]
+
+    @property
+    def partitions_gpus(self) -> bool:
+        return self.labels.get(MIG_LABEL, "all-disabled") != "all-disabled"
 
 
 class HelmSubchartsConfig(Section):
@@ -165,6 +274,132 @@ class HelmSubchartsConfig(Section):
     efa_device_plugin: bool = Field(default=True)
 
 
+class TieredStorageConfig(Section):
+    """Managed tiered checkpointing: a share of each instance's memory holds checkpoints."""
+
+    mode: Annotated[Literal[enum("TieredStorageConfig.Mode")], Cfn("Mode")] = Field(  # type: ignore[valid-type]
+        default="Enable", description="Enable installs the memory-management daemon; Disable removes it."
+    )
+    instance_memory_percentage: Annotated[
+        int | None,
+        *api_limits("ClusterInstanceMemoryAllocationPercentage"),
+        Cfn("InstanceMemoryAllocationPercentage"),
+    ] = Field(default=None, description="Percent of instance memory for checkpoints (unset: HyperPod's default).")
+
+
+class AutoScalingConfig(Section):
+    """HyperPod's managed Karpenter scales the instance groups (the module creates the
+    cluster role it assumes)."""
+
+    mode: Annotated[Literal[enum("ClusterAutoScalingConfig.Mode")], Cfn("Mode")] = Field(  # type: ignore[valid-type]
+        default="Enable", description="Enable or Disable autoscaling."
+    )
+    autoscaler_type: Annotated[
+        Literal[enum("ClusterAutoScalingConfig.AutoScalerType")], Cfn("AutoScalerType")  # type: ignore[valid-type]
+    ] = Field(default="Karpenter", description="The autoscaler (Karpenter is the one HyperPod offers).")
+
+
+class FsxLustreConfig(Section):
+    size_gib: Annotated[int, *limits("FSxLustreConfig.SizeInGiB"), Cfn("SizeInGiB")] = Field(
+        description="Capacity of the group's FSx for Lustre file system (GiB)."
+    )
+    throughput_mb_per_tib: Annotated[
+        int, *limits("FSxLustreConfig.PerUnitStorageThroughput"), Cfn("PerUnitStorageThroughput")
+    ] = Field(description="Throughput per TiB of storage (MB/s).")
+
+
+class RestrictedInstanceGroupConfig(Section):
+    """A restricted instance group (RIG: Amazon Nova customization), with the FSx for Lustre
+    file system HyperPod creates for it. RIG nodes run no lifecycle scripts: run
+    lifecycle_scripts/install_rig_dependencies.sh against the EKS cluster first."""
+
+    name: Annotated[InstanceGroupName, Cfn("InstanceGroupName")] = Field(description="Group name, unique in the cluster.")
+    instance_type: Annotated[str, Cfn("InstanceType")] = Field(description="HyperPod instance type (ml.*).")
+    instance_count: Annotated[int, *api_limits("ClusterInstanceCount"), Cfn("InstanceCount")] = Field(
+        description="Instances HyperPod keeps in the group."
+    )
+    ebs_volume_gb: Annotated[
+        int, *limits("ClusterEbsVolumeConfig.VolumeSizeInGB"), Cfn("InstanceStorageConfigs[].EbsVolumeConfig.VolumeSizeInGB")
+    ] = Field(default=500, description="Extra EBS volume per instance.")
+    threads_per_core: Annotated[int, *limits("ClusterRestrictedInstanceGroup.ThreadsPerCore"), Cfn("ThreadsPerCore")] = 2
+    deep_health_checks: Annotated[list[DeepHealthCheck], Cfn("OnStartDeepHealthChecks")] = Field(default_factory=list)
+    training_plan_arn: Annotated[
+        str | None, *limits("ClusterRestrictedInstanceGroup.TrainingPlanArn"), Cfn("TrainingPlanArn")
+    ] = None
+    fsx_lustre: Annotated[FsxLustreConfig, Cfn("EnvironmentConfig.FSxLustreConfig")] = Field(
+        description="The group's FSx for Lustre file system."
+    )
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known_instance_type(cls, value: str) -> str:
+        return InstanceGroupConfig._known_instance_type(value)
+
+
+MetricLevel = Literal["BASIC", "ADVANCED"]
+
+
+class ObservabilityConfig(Section):
+    """What the observability add-on collects (its ``metricsProvider`` and ``logging``
+    configuration keys); each metric family at BASIC (the default dashboards) or ADVANCED
+    (every metric its exporter offers: more series in the Prometheus workspace)."""
+
+    training_metrics: MetricLevel = Field(default="BASIC", description="Training job metrics.")
+    inference_metrics: MetricLevel = Field(default="BASIC", description="Inference endpoint metrics.")
+    task_governance_metrics: MetricLevel = Field(default="BASIC", description="Kueue quota and queue metrics.")
+    scaling_metrics: MetricLevel = Field(default="BASIC", description="Autoscaling metrics (KEDA, Karpenter).")
+    custom_metrics: MetricLevel = Field(default="BASIC", description="Cluster-level custom metrics.")
+    node_metrics: MetricLevel = Field(default="BASIC", description="Node exporter metrics (CPU, memory, disk).")
+    accelerated_compute_metrics: MetricLevel = Field(default="BASIC", description="GPU (DCGM) and Neuron metrics.")
+    network_metrics: MetricLevel = Field(default="BASIC", description="EFA and network metrics.")
+    logging: bool = Field(default=True, description="Send pod and node logs to CloudWatch Logs (/aws/sagemaker/Clusters/...).")
+
+    # The add-on's metricsProvider key of each field.
+    METRICS_KEYS: ClassVar[dict[str, str]] = {
+        "training_metrics": "trainingMetrics",
+        "inference_metrics": "inferenceMetrics",
+        "task_governance_metrics": "taskGovernanceMetrics",
+        "scaling_metrics": "scalingMetrics",
+        "custom_metrics": "customMetrics",
+        "node_metrics": "nodeMetrics",
+        "accelerated_compute_metrics": "acceleratedComputeMetrics",
+        "network_metrics": "networkMetrics",
+    }
+    # Seconds between scrapes, as the published reference configures every family.
+    SCRAPE_INTERVAL_SECONDS: ClassVar[int] = 30
+
+    def addon_configuration(self) -> dict[str, Any]:
+        """The add-on's ``metricsProvider`` and ``logging`` configuration values."""
+        return {
+            "metricsProvider": {
+                key: {"level": getattr(self, field), "scrapeInterval": self.SCRAPE_INTERVAL_SECONDS}
+                for field, key in self.METRICS_KEYS.items()
+            },
+            "logging": {"enabled": self.logging},
+        }
+
+
+class InferenceOperatorConfig(Section):
+    """What the inference operator's role may read besides JumpStart's own bucket."""
+
+    model_buckets: list[str] = Field(
+        default_factory=list,
+        description="S3 buckets (names) the operator may read model weights from "
+        "(InferenceEndpointConfig s3Storage.bucketName); JumpStart's bucket of the region is always readable.",
+    )
+
+    @field_validator("model_buckets")
+    @classmethod
+    def _bucket_names(cls, buckets: list[str]) -> list[str]:
+        for bucket in buckets:
+            problem = bucket_name_problem(bucket)
+            if problem:
+                raise ValueError(f"{bucket!r}: {problem} (S3 bucket naming rules)")
+        if len(set(buckets)) != len(buckets):
+            raise ValueError("names a bucket twice; list each once")
+        return buckets
+
+
 def _default_instance_groups() -> list[InstanceGroupConfig]:
     return [
         InstanceGroupConfig(
@@ -178,14 +413,34 @@ def _default_instance_groups() -> list[InstanceGroupConfig]:
 
 class HyperPodConfig(Section):
     enabled: bool = Field(default=True, description="false deploys nothing of HyperPod.")
-    cluster_name: HyperPodName = Field(default="ml-platform-hyperpod", description="HyperPod cluster name.")
+    cluster_name: HyperPodName | None = Field(
+        default=None,
+        description=f"HyperPod cluster name; unset, it is <name>{CLUSTER_NAME_SUFFIX}, so two stacks in one account "
+        "and region never share one.",
+    )
     node_recovery: Literal[enum("NodeRecovery")] = Field(  # type: ignore[valid-type]
         default="Automatic", description="Automatic replaces or reboots faulty nodes; None only labels them."
     )
-    node_provisioning_mode: Literal[enum("NodeProvisioningMode")] | None = Field(  # type: ignore[valid-type]
+    node_provisioning_mode: Annotated[
+        Literal[enum("NodeProvisioningMode")] | None, Cfn("NodeProvisioningMode")  # type: ignore[valid-type]
+    ] = Field(
         default="Continuous",
         description="Continuous provisions nodes as capacity appears; null keeps HyperPod's standard mode.",
     )
+    tiered_storage: Annotated[TieredStorageConfig | None, Cfn("TieredStorageConfig")] = Field(
+        default=None, description="Managed tiered checkpointing in instance memory (TieredStorageConfig)."
+    )
+    autoscaling: Annotated[AutoScalingConfig | None, Cfn("AutoScaling")] = Field(
+        default=None,
+        description="Autoscaling of the instance groups by HyperPod's managed Karpenter (needs continuous "
+        "provisioning and automatic node recovery).",
+    )
+    restricted_instance_groups: Annotated[
+        list[RestrictedInstanceGroupConfig],
+        # The API's minimum of 1 holds when the list is sent; an empty list is left out.
+        *[m for m in api_limits("ClusterRestrictedInstanceGroupSpecifications") if not isinstance(m, at.MinLen)],
+        Cfn("RestrictedInstanceGroups"),
+    ] = Field(default_factory=list, description="Restricted instance groups (Amazon Nova customization).")
     install_helm_dependencies: bool = Field(
         default=True,
         description="Install the HyperPod dependencies chart (fetch it first: scripts/fetch-hyperpod-chart.sh).",
@@ -196,6 +451,8 @@ class HyperPodConfig(Section):
     enable_observability: bool = Field(
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
+    observability: ObservabilityConfig = ObservabilityConfig()
+    inference_operator: InferenceOperatorConfig = InferenceOperatorConfig()
     enable_inference_operator: bool = Field(
         default=False,
         description="HyperPod inference operator add-on (JumpStartModel, InferenceEndpointConfig), "
@@ -235,6 +492,21 @@ class HyperPodConfig(Section):
                 "installs with the HyperPod helm dependencies: set install_helm_dependencies to true or "
                 "enable_inference_operator to false"
             )
+        if self.autoscaling is not None and self.autoscaling.mode == "Enable":
+            if self.node_provisioning_mode != "Continuous" or self.node_recovery != "Automatic":
+                raise ValueError(
+                    "autoscaling by HyperPod's Karpenter needs node_provisioning_mode Continuous and node_recovery "
+                    "Automatic: set both, or remove autoscaling"
+                )
+        if self.restricted_instance_groups:
+            if self.node_provisioning_mode == "Continuous":
+                raise ValueError(
+                    "restricted_instance_groups cannot be created with continuous provisioning: set "
+                    "node_provisioning_mode to null, or remove the restricted groups"
+                )
+            names = [g.name for g in self.instance_groups] + [g.name for g in self.restricted_instance_groups]
+            if len(set(names)) != len(names):
+                raise ValueError("an instance group and a restricted instance group share a name; names are unique in a cluster")
         wants_deep_checks = any(group.deep_health_checks for group in self.instance_groups)
         if wants_deep_checks and self.install_helm_dependencies and not self.helm_subcharts.deep_health_check:
             raise ValueError(
@@ -242,6 +514,11 @@ class HyperPodConfig(Section):
                 "false: enable the sub-chart or remove the checks"
             )
         return self
+
+    def cluster_name_for(self, name: str) -> str:
+        """The cluster's name in a platform called ``name`` (the module's Terraform
+        derives the same from ``var.name``)."""
+        return self.cluster_name or f"{name}{CLUSTER_NAME_SUFFIX}"
 
     @property
     def installs_cert_manager(self) -> bool:

@@ -74,9 +74,17 @@ def policy_document(*statements: Statement) -> str:
     return Fn.jsonencode({"Version": "2012-10-17", "Statement": [s.render() for s in statements]})
 
 
-def service_trust(service_principal: str, sid: str = "ServiceAssumesRole", tag_session: bool = False) -> str:
+def service_trust(
+    service_principal: str,
+    sid: str = "ServiceAssumesRole",
+    tag_session: bool = False,
+    conditions: dict[str, dict[str, Any]] | None = None,
+) -> str:
+    """``conditions`` narrow who may assume it (``aws:SourceAccount``, ``aws:SourceArn``)."""
     actions = ("sts:AssumeRole", "sts:TagSession") if tag_session else ("sts:AssumeRole",)
-    return policy_document(Statement(sid, actions, principals={"Service": service_principal}))
+    return policy_document(
+        Statement(sid, actions, principals={"Service": service_principal}, conditions=conditions or {})
+    )
 
 
 class ServiceRole(Construct):

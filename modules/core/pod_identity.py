@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from cdktf_cdktf_provider_aws.eks_pod_identity_association import EksPodIdentityAssociation
 from constructs import Construct
 
@@ -25,7 +27,10 @@ class PodIdentityRole(Construct):
         service_account: str,
         inline_policies: dict[str, str] | None = None,
         managed_policy_arns: dict[str, str] | None = None,
+        trust_conditions: dict[str, dict[str, Any]] | None = None,
     ):
+        """``trust_conditions``: keys the EKS Auth service sets when it assumes the role
+        (``aws:SourceAccount``, ``aws:SourceArn`` of the cluster), so only this cluster can."""
         super().__init__(scope, construct_id)
         # Pod Identity needs sts:TagSession next to sts:AssumeRole (it tags each session).
         self.service_role = ServiceRole(
@@ -33,7 +38,9 @@ class PodIdentityRole(Construct):
             "role",
             name=role_name,
             description=description,
-            trust_policy=service_trust(POD_IDENTITY_PRINCIPAL, sid="EksPodIdentity", tag_session=True),
+            trust_policy=service_trust(
+                POD_IDENTITY_PRINCIPAL, sid="EksPodIdentity", tag_session=True, conditions=trust_conditions
+            ),
             inline_policies=inline_policies,
             managed_policy_arns=managed_policy_arns,
         )

@@ -30,6 +30,8 @@ TRAINING_OPERATOR_ACTIONS = ("sagemaker:DescribeClusterNode", "sagemaker:ListClu
 
 OBSERVABILITY_NAMESPACE = "hyperpod-observability"
 OBSERVABILITY_SERVICE_ACCOUNT = "hyperpod-observability-operator-otel-collector"
+# What the add-on's documentation lists for the collector's role (logs:GetLogRecord reads
+# one event its dashboards link to).
 OBSERVABILITY_LOG_ACTIONS = (
     "logs:CreateLogGroup",
     "logs:CreateLogStream",
@@ -37,6 +39,7 @@ OBSERVABILITY_LOG_ACTIONS = (
     "logs:DescribeLogStreams",
     "logs:FilterLogEvents",
     "logs:GetLogEvents",
+    "logs:GetLogRecord",
     "logs:GetQueryResults",
     "logs:PutLogEvents",
     "logs:StartQuery",
@@ -52,6 +55,7 @@ class HyperPodAddonsProps:
     name_reference: str
     """``var.name``, for names Terraform cuts to fit."""
     eks_cluster_name: str
+    eks_cluster_arn: str
     kubernetes_version: str
     hyperpod_cluster_arn: str
     hyperpod_cluster: ITerraformDependable
@@ -60,6 +64,9 @@ class HyperPodAddonsProps:
     stays: it grants nothing without the add-on's service account)."""
     load_balancer_controller_ready: str
     """A reference the inference operator waits for (see ``HyperPodInputs``)."""
+    vpc_id: str
+    oidc_issuer_url: str
+    oidc_provider_arn_reference: str
 
 
 class HyperPodAddons(Construct):
@@ -69,7 +76,7 @@ class HyperPodAddons(Construct):
         config = props.config
         self.addons: list[Addon] = []
         self.prometheus: PrometheusWorkspace | None = None
-        self.training_operator: list[Construct] = self._training_operator()
+        self.training_operator: list[Construct] = self._training_operator(aws)
         if config.enable_task_governance:
             self._add(TASK_GOVERNANCE, [])
         if config.enable_observability:
@@ -104,7 +111,12 @@ class HyperPodAddons(Construct):
         self.addons.append(addon)
         return addon
 
-    def _training_operator(self) -> list[Construct]:
+    def _trust_this_cluster(self, aws: AwsContext) -> dict[str, dict[str, str]]:
+        """EKS Pod Identity names the account and the cluster it assumes a role for: only
+        this cluster's pods get these roles."""
+        return {"StringEquals": {"aws:SourceAccount": aws.account_id, "aws:SourceArn": self._props.eks_cluster_arn}}
+
+    def _training_operator(self, aws: AwsContext) -> list[Construct]:
         props = self._props
         role = PodIdentityRole(
             self,
@@ -114,6 +126,7 @@ class HyperPodAddons(Construct):
             description=f"HyperPod training operator of {props.name}",
             namespace=TRAINING_OPERATOR_NAMESPACE,
             service_account=TRAINING_OPERATOR_SERVICE_ACCOUNT,
+            trust_conditions=self._trust_this_cluster(aws),
             inline_policies={
                 "read-hyperpod-cluster": policy_document(
                     Statement("ReadHyperPodCluster", TRAINING_OPERATOR_ACTIONS, (props.hyperpod_cluster_arn,))
@@ -133,6 +146,7 @@ class HyperPodAddons(Construct):
             description=f"HyperPod observability collector of {props.name}",
             namespace=OBSERVABILITY_NAMESPACE,
             service_account=OBSERVABILITY_SERVICE_ACCOUNT,
+            trust_conditions=self._trust_this_cluster(aws),
             inline_policies={
                 "metrics-and-logs": policy_document(
                     Statement("RemoteWriteMetrics", ("aps:RemoteWrite",), (self.prometheus.arn,)),
@@ -144,12 +158,12 @@ class HyperPodAddons(Construct):
                 )
             },
         )
+        # The workspace endpoint itself, as the add-on's reference passes it: the add-on
+        # appends the remote-write path.
         configuration = Fn.jsonencode(
             {
-                "ampWorkspace": {
-                    "prometheusEndpoint": f"{self.prometheus.prometheus_endpoint}api/v1/remote_write",
-                    "arn": self.prometheus.arn,
-                }
+                "ampWorkspace": {"prometheusEndpoint": self.prometheus.prometheus_endpoint, "arn": self.prometheus.arn},
+                **props.config.observability.addon_configuration(),
             }
         )
         self._add(OBSERVABILITY, role.grants, configuration)
@@ -161,12 +175,20 @@ class HyperPodAddons(Construct):
             "inference_operator",
             aws=aws,
             props=InferenceOperatorProps(
-                name=props.name, name_reference=props.name_reference, eks_cluster_name=props.eks_cluster_name
+                name=props.name,
+                name_reference=props.name_reference,
+                eks_cluster_name=props.eks_cluster_name,
+                hyperpod_cluster_arn=props.hyperpod_cluster_arn,
+                vpc_id=props.vpc_id,
+                oidc_issuer_url=props.oidc_issuer_url,
+                oidc_provider_arn_reference=props.oidc_provider_arn_reference,
+                model_buckets=tuple(props.config.inference_operator.model_buckets),
             ),
         )
+        self.inference_operator = operator
         self._add(
             INFERENCE_OPERATOR,
-            [*operator.role.grants, operator.tls_bucket.bucket],
+            [*operator.grants, operator.tls_bucket.bucket],
             operator.configuration,
             waits_for=[props.load_balancer_controller_ready],
         )

@@ -46,7 +46,7 @@ def entries(model: type[BaseModel], item: str) -> list[Entry]:
 
 def _presence(field: Any, value: str) -> str | None:
     default = field_default(field)
-    if default is None:
+    if default is None or _nullable(field.annotation):
         return f"{value} != null"
     if isinstance(default, (list, dict)):
         return f"length({value}) > 0"
@@ -58,11 +58,32 @@ def _shaped(mark: Cfn, annotation: Any, value: str) -> str:
     if item_model is not None:
         each = item_model.__name__.removesuffix("Config").lower()
         return f"[for {each} in {value} : {render(entries(item_model, each))}]"
+    model = _model(annotation)
+    if model is not None:
+        return render(entries(model, value))
+    if mark.item_key:
+        return f"[for item in {value} : {{ {mark.item_key} = item }}]"
     if mark.values:
         value = f"lookup({hcl_literal(dict(mark.values))}, {value})"
     if mark.as_key:
         return f"{{ ({value}) = {{}} }}"
     return value
+
+
+def _nullable(annotation: Any) -> bool:
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    return type(None) in typing.get_args(annotation)
+
+
+def _model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a field that holds one object (optional or not)."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    args = [a for a in typing.get_args(annotation) if a is not type(None)] or [annotation]
+    if len(args) == 1 and isinstance(args[0], type) and issubclass(args[0], BaseModel):
+        return args[0]
+    return None
 
 
 def _list_item_model(annotation: Any) -> type[BaseModel] | None:
@@ -120,6 +141,14 @@ def _by_first_key(found: list[Entry]) -> dict[str, list[Entry]]:
     for entry in found:
         grouped.setdefault(entry.path[0], []).append(entry)
     return grouped
+
+
+def cluster_fields(model: type[BaseModel], settings: str, separate: dict[str, Entry]) -> str:
+    """The cluster's own configured fields (``model``'s Cfn marks on ``settings``, an
+    object expression of its values); an entry of ``separate`` replaces the one of its key
+    (a list that needs what the module adds to each item)."""
+    found = [separate.get(e.path[0], e) for e in entries(model, settings)]
+    return render(found)
 
 
 def instance_groups(variable: str, model: type[BaseModel], extra: list[Entry]) -> str:

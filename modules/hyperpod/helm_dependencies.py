@@ -19,7 +19,7 @@ from constructs import Construct
 
 from modules.config.hyperpod import HyperPodConfig
 from modules.core import refs
-from modules.core.helm_values import render_values
+from modules.core.helm_values import TerraformValue, render_values
 from modules.core.module import MODULE_ROOT
 
 FETCH_SCRIPT = "scripts/fetch-hyperpod-chart.sh"
@@ -28,20 +28,33 @@ CHART_IN_CHECKOUT = "helm_chart/HyperPodHelmChart"
 # Where synth puts the fetched chart inside the HyperPod module.
 CHART_FOLDER = "charts/hyperpod-dependencies"
 RELEASE_NAME = "hyperpod-dependencies"
+
+
+def hcl_bool(value: bool) -> str:
+    return "true" if value else "false"
 NAMESPACE = "kube-system"
 
 
-def chart_values(config: HyperPodConfig, cert_manager: Any = None) -> dict[str, Any]:
+def chart_values(config: HyperPodConfig, cert_manager: Any = None, gpu_partitioning: Any = None) -> dict[str, Any]:
     """Values of the chart; the keys are the conditions its Chart.yaml declares.
-    ``cert_manager`` replaces the configured choice (a Terraform variable's value)."""
+    ``cert_manager`` and ``gpu_partitioning`` replace the configured choices (Terraform
+    expressions over the module's variables)."""
     subcharts = config.helm_subcharts
+    partitioned = any(g.partitions_gpus for g in config.instance_groups) if gpu_partitioning is None else gpu_partitioning
+    if isinstance(partitioned, TerraformValue):
+        device_plugin: Any = TerraformValue(f"{hcl_bool(subcharts.nvidia_device_plugin)} && !({partitioned.expression})")
+    else:
+        device_plugin = subcharts.nvidia_device_plugin and not partitioned
     return {
         "health-monitoring-agent": {"enabled": subcharts.health_monitoring_agent},
         "deep-health-check": {"enabled": subcharts.deep_health_check},
         "job-auto-restart": {"enabled": subcharts.job_auto_restart},
         "trainingOperators": {"enabled": subcharts.training_operators},
         "mpi-operator": {"enabled": subcharts.mpi_operator},
-        "nvidia-device-plugin": {"devicePlugin": {"enabled": subcharts.nvidia_device_plugin}},
+        # With MIG the GPU operator brings the device plugin (and its MIG manager, which
+        # reads each node's nvidia.com/mig.config label); two plugins would both advertise GPUs.
+        "nvidia-device-plugin": {"devicePlugin": {"enabled": device_plugin}},
+        "gpu-operator": {"enabled": partitioned},
         "neuron-device-plugin": {"devicePlugin": {"enabled": subcharts.neuron_device_plugin}},
         "aws-efa-k8s-device-plugin": {"devicePlugin": {"enabled": subcharts.efa_device_plugin}},
         # The HyperPod training operator add-on serves webhooks whose certificates cert-manager issues.
@@ -59,6 +72,7 @@ class HelmDependencies(Construct):
         enabled: str,
         wait_for: str,
         cert_manager: Any = None,
+        gpu_partitioning: Any = None,
     ):
         """``enabled``: a condition; ``wait_for``: a reference the release waits for (the
         nodes its pods run on)."""
@@ -72,7 +86,7 @@ class HelmDependencies(Construct):
             chart=chart,
             namespace=NAMESPACE,
             dependency_update=True,
-            values=[render_values(dict(sorted(chart_values(config, cert_manager).items())))],
+            values=[render_values(dict(sorted(chart_values(config, cert_manager, gpu_partitioning).items())))],
             timeout=900,
             lifecycle=TerraformResourceLifecycle(
                 precondition=[

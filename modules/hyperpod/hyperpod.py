@@ -9,12 +9,22 @@ call the same one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from cdktf import TerraformLocal, TerraformOutput, TerraformVariable
+from typing import Any
+
+from cdktf import Fn, TerraformLocal, TerraformOutput, TerraformVariable, Token
 from constructs import Construct
 
-from modules.config.hyperpod import HyperPodConfig, InstanceGroupConfig
+from modules.config.cfn import Cfn
+from modules.config.hyperpod import (
+    CLUSTER_NAME_SUFFIX,
+    HyperPodConfig,
+    InstanceGroupConfig,
+    RestrictedInstanceGroupConfig,
+)
+from modules.config.hyperpod_instance_types import MIG_DISABLED, MIG_LABEL
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
@@ -22,9 +32,10 @@ from modules.core.refs import Expression, address, variable_reference
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
-from .desired_state import Entry, instance_groups
+from .autoscaling import AutoscalerRole
+from .desired_state import Entry, cluster_fields, instance_groups
 from .execution_role import ExecutionRole
-from .helm_dependencies import HelmDependencies
+from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
 from .security_group import HyperPodSecurityGroup
 
@@ -77,33 +88,48 @@ class HyperPod(Construct):
             eks_node_security_group_id=inputs.token("eks_node_security_group_id"),
         )
         enable_training_operator = inputs.reference("enable_training_operator")
+        # A local, not inline: the expression's ": " would make the YAML value a quoted string.
+        partitioning = TerraformLocal(
+            self,
+            "gpu_partitioning",
+            f"${{anytrue([for group in {inputs.reference('instance_groups')} : "
+            f'lookup(group.labels, "{MIG_LABEL}", "{MIG_DISABLED}") != "{MIG_DISABLED}"])}}',
+        )
         self.helm = HelmDependencies(
             self,
             "helm_dependencies",
             config=config,
             enabled=inputs.reference("install_helm_dependencies"),
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
+            # The GPU operator when a group partitions its GPUs (a tfvars file may add one).
+            gpu_partitioning=TerraformValue(f"local.{partitioning.friendly_unique_id}"),
             wait_for=inputs.reference("cluster_ready"),
+        )
+        self.cluster_name = TerraformLocal(
+            self,
+            "hyperpod_cluster_name",
+            f'${{coalesce({inputs.reference("cluster_name")}, "${{{inputs.reference("name")}}}{CLUSTER_NAME_SUFFIX}")}}',
         )
         groups = TerraformLocal(self, "instance_groups", "${" + self._instance_groups(inputs) + "}")
         tags_variable = inputs.reference("tags")
         tags = TerraformLocal(
             self, "tags", f"${{[for key in sort(keys({tags_variable})) : {{ Key = key, Value = {tags_variable}[key] }}]}}"
         )
-        desired_state = {
-            "ClusterName": inputs.token("cluster_name"),
+        self.autoscaler = AutoscalerRole(self, "autoscaler", aws=aws, name=name) if config.autoscaling else None
+        desired_state: dict = {
+            "ClusterName": self.cluster_name.as_string,
             "Orchestrator": {"Eks": {"ClusterArn": inputs.token("eks_cluster_arn")}},
             "VpcConfig": {"SecurityGroupIds": [self.security_group.id], "Subnets": inputs.list("private_subnet_ids")},
             "NodeRecovery": inputs.token("node_recovery"),
             "InstanceGroups": groups.as_list,
             "Tags": tags.as_list,
         }
-        if config.node_provisioning_mode is not None:
-            desired_state["NodeProvisioningMode"] = config.node_provisioning_mode
+        if self.autoscaler is not None:
+            desired_state["ClusterRole"] = self.autoscaler.arn
         self.cluster = HyperPodCluster(
             self,
             "cluster",
-            desired_state=desired_state,
+            desired_state=Fn.merge([desired_state, self._cluster_fields(config)]),
             preconditions=[
                 Precondition(
                     condition="${" + _zones_have_a_subnet(inputs) + "}",
@@ -113,7 +139,13 @@ class HyperPod(Construct):
                     ),
                 ),
             ],
-            depends_on=[*self.execution_role.grants, *self.security_group.rules, *self.scripts.objects, self.helm.release],
+            depends_on=[
+                *self.execution_role.grants,
+                *self.security_group.rules,
+                *self.scripts.objects,
+                self.helm.release,
+                *(self.autoscaler.grants if self.autoscaler else ()),
+            ],
         )
         self.addons = HyperPodAddons(
             self,
@@ -124,14 +156,39 @@ class HyperPod(Construct):
                 name=name,
                 name_reference=inputs.reference("name"),
                 eks_cluster_name=inputs.token("eks_cluster_name"),
+                eks_cluster_arn=inputs.token("eks_cluster_arn"),
                 kubernetes_version=inputs.token("eks_cluster_version"),
                 hyperpod_cluster_arn=self.cluster.arn,
                 hyperpod_cluster=self.cluster.resource,
                 training_operator_enabled=enable_training_operator,
                 load_balancer_controller_ready=inputs.reference("load_balancer_controller_ready"),
+                vpc_id=inputs.token("vpc_id"),
+                oidc_issuer_url=inputs.token("eks_oidc_issuer_url"),
+                oidc_provider_arn_reference=inputs.reference("eks_oidc_provider_arn"),
             ),
         )
         self._outputs(inputs)
+
+    def _cluster_fields(self, config: HyperPodConfig) -> Any:
+        """The cluster's configured fields (``HyperPodConfig``'s Cfn marks: provisioning
+        mode, tiered storage, autoscaling, restricted groups), rendered from a local that
+        holds their configured values; each restricted group runs with the execution role."""
+        marked = [name for name, field in HyperPodConfig.model_fields.items() if any(isinstance(m, Cfn) for m in field.metadata)]
+        # JSON decoded by Terraform: a null setting stays an attribute (cdktf drops null keys).
+        dump = json.dumps(config.model_dump(mode="json", include=set(marked)), sort_keys=True)
+        values = TerraformLocal(self, "cluster_settings", f"${{jsondecode({hcl_string(dump)})}}")
+        settings = f"local.{values.friendly_unique_id}"
+        restricted = f"{settings}.restricted_instance_groups"
+        role = Entry(("ExecutionRole",), f"{address(self.execution_role.service_role.role)}.arn")
+        separate = {
+            "RestrictedInstanceGroups": Entry(
+                ("RestrictedInstanceGroups",),
+                instance_groups(restricted, RestrictedInstanceGroupConfig, [role]),
+                f"length({restricted}) > 0",
+            )
+        }
+        fields = TerraformLocal(self, "cluster_fields", "${" + cluster_fields(HyperPodConfig, settings, separate) + "}")
+        return Token.as_any(Expression(f"local.{fields.friendly_unique_id}"))
 
     def _instance_groups(self, inputs: HyperPodInputs) -> str:
         """Every group's entry: its configured fields (``InstanceGroupConfig``'s ``Cfn``
@@ -159,9 +216,8 @@ class HyperPod(Construct):
             value=Expression(f"[for group in {inputs.reference('instance_groups')} : group.name]"),
             description="Names of the HyperPod instance groups",
         )
-        TerraformOutput(
-            self, "cluster_name", value=self.cluster.reported("ClusterName"), description="HyperPod cluster name"
-        )
+        # The name it is created with, known at plan (the cluster reports the same).
+        TerraformOutput(self, "cluster_name", value=self.cluster_name.as_string, description="HyperPod cluster name")
         TerraformOutput(
             self,
             "cluster_status",
@@ -198,6 +254,3 @@ def _zones_have_a_subnet(inputs: HyperPodInputs) -> str:
     has_subnet = f"contains({zones}, group.availability_zone)"
     return f"alltrue([for group in {groups} : group.availability_zone == null ? true : {has_subnet}])"
 
-
-def hcl_bool(value: bool) -> str:
-    return "true" if value else "false"

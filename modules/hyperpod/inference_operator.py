@@ -1,51 +1,61 @@
-"""The HyperPod inference operator add-on's AWS side: its pod identity role and the bucket
-where it keeps the TLS certificates of the endpoints it creates.
+"""The HyperPod inference operator add-on's AWS side: its roles, the cluster's IAM OIDC
+provider they trust, and the bucket where it keeps the TLS certificates of its endpoints.
 
 The operator (EKS add-on ``amazon-sagemaker-hyperpod-inference``) reconciles JumpStartModel
 and InferenceEndpointConfig resources: it pulls model weights from S3, runs the model server
-on HyperPod nodes, fronts it with an Application Load Balancer and a TLS certificate (ACM),
-and can register a SageMaker endpoint. The add-on takes the role ARN and the bucket name as
-its configuration values ``executionRoleArn`` and ``tlsCertificateS3Bucket``.
+on HyperPod nodes, fronts it with a load balancer and a TLS certificate (ACM), scales it
+with KEDA and can register a SageMaker endpoint. Its chart annotates its service accounts
+for IAM roles for service accounts (``eks.amazonaws.com/role-arn``), so the roles trust the
+cluster's OIDC issuer, and its add-on refuses an execution role whose name does not start
+with ``SageMakerHyperPodInference`` (the prefix AWS's managed policies for the add-on name).
+The add-on takes (its published configuration keys): ``executionRoleArn``,
+``tlsCertificateS3Bucket``, ``hyperpodClusterArn``, ``jumpstartGatedModelDownloadRoleArn``,
+``keda.auth.aws.irsa.roleArn`` and ``alb`` (its own load balancer controller: off here, the
+platform's controller serves the operator's load balancers; two controllers would both
+reconcile the same Ingresses).
 
-The permissions follow the execution-role policy AWS publishes with the operator's chart
-(``helm_chart/HyperPodHelmChart/charts/inference-operator/config/policy`` in
-aws/sagemaker-hyperpod-cli), narrowed where the platform knows the resource: this account
-and region for SageMaker, this cluster for EKS, object reads and pulls instead of every S3
-and ECR read. The TLS-bucket writes and certificate tagging come from the operator's 3.0
-release notes; ACM import, describe and delete are assumed from the certificates it reports
-(status.tlsCertificate.certificateARN). The Bedrock, API Gateway and execute-api statements
-of the published policy serve optional integrations the platform does not set up and are
-left out.
+The permissions follow what the add-on's setup guide and the operator's chart list, each
+narrowed to this account, region, VPC, cluster and buckets: SageMaker actions by name on
+endpoints, models and this cluster (no ``sagemaker:*``), ``iam:PassRole`` on the two roles
+it passes, model reads from the configured buckets and JumpStart's bucket of the region,
+tags only on what it creates. What cannot be narrowed is named beside the statement.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Fn
+from cdktf import Fn, Token
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
 from constructs import Construct
 
 from modules.core.aws_context import AwsContext
-from modules.core.iam import Statement, policy_document
-from modules.core.pod_identity import PodIdentityRole
-from modules.core.private_bucket import PrivateBucket
 from modules.core.eks_addon import AddonSpec
+from modules.core.iam import ServiceRole, Statement, policy_document
+from modules.core.private_bucket import PrivateBucket
+from modules.core.refs import Expression, address
 
 INFERENCE_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-inference", before_nodes=False)
 INFERENCE_OPERATOR_NAMESPACE = "hyperpod-inference-system"
 INFERENCE_OPERATOR_SERVICE_ACCOUNT = "hyperpod-inference-controller-manager"
+KEDA_SERVICE_ACCOUNT = "keda-operator"
+# Model pods of the operator run under service accounts it names hyperpod-inference-service-account*,
+# in the namespaces of the models (the add-on's setup guide).
+MODEL_SERVICE_ACCOUNTS = "system:serviceaccount:*:hyperpod-inference-service-account*"
+# The add-on refuses an execution role whose name lacks this prefix.
+EXECUTION_ROLE_PREFIX = "SageMakerHyperPodInference"
+GATED_MODEL_POLICY = "AmazonSageMakerHyperPodGatedModelAccess"
+STS_AUDIENCE = "sts.amazonaws.com"
 # S3 adds a 26-character suffix to a bucket prefix; bucket names are at most 63 characters.
 MAX_TLS_BUCKET_PREFIX = 37
 TLS_BUCKET_SUFFIX = "-inference-tls-"
+# JumpStart's public model artifacts, one AWS-owned bucket per region.
+JUMPSTART_BUCKET = "jumpstart-cache-prod-{region}"
 
 READ_MODEL_ACTIONS = ("s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation")
 TLS_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging")
-PULL_IMAGE_ACTIONS = (
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:GetDownloadUrlForLayer",
-    "ecr:BatchGetImage",
-)
-NETWORK_ACTIONS = (
+PULL_IMAGE_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
+DESCRIBE_ACTIONS = (
     "ec2:DescribeInstances",
     "ec2:DescribeInstanceTypes",
     "ec2:DescribeNetworkInterfaces",
@@ -54,6 +64,7 @@ NETWORK_ACTIONS = (
     "ec2:DescribeSubnets",
     "ec2:DescribeTags",
     "ec2:DescribeVpcs",
+    "ec2:DescribeVpcEndpointServiceConfigurations",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeLoadBalancerAttributes",
     "elasticloadbalancing:DescribeListeners",
@@ -64,29 +75,54 @@ NETWORK_ACTIONS = (
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeTags",
 )
-CERTIFICATE_ACTIONS = (
-    "acm:DeleteCertificate",
-    "acm:DescribeCertificate",
-    "acm:AddTagsToCertificate",
-)
-# The published policy grants sagemaker:* (endpoints, models, hub content, the cluster's
-# inference settings); here it is limited to this account and region.
-SAGEMAKER_ACTIONS = ("sagemaker:*",)
-EKS_ACTIONS = ("eks:Describe*", "eks:List*", "eks:AccessKubernetesApi")
-# Network interfaces and the VPC endpoint service behind a registered SageMaker endpoint.
 INTERFACE_ACTIONS = (
     "ec2:AssignPrivateIpAddresses",
-    "ec2:AttachNetworkInterface",
     "ec2:CreateNetworkInterface",
     "ec2:DeleteNetworkInterface",
-    "ec2:DetachNetworkInterface",
     "ec2:ModifyNetworkInterfaceAttribute",
     "ec2:UnassignPrivateIpAddresses",
+)
+ATTACH_ACTIONS = ("ec2:AttachNetworkInterface", "ec2:DetachNetworkInterface")
+ENDPOINT_SERVICE_ACTIONS = (
     "ec2:CreateVpcEndpointServiceConfiguration",
     "ec2:DeleteVpcEndpointServiceConfigurations",
-    "ec2:DescribeVpcEndpointServiceConfigurations",
     "ec2:ModifyVpcEndpointServicePermissions",
 )
+# Tags only as part of creating what the operator creates.
+TAGGED_ON_CREATE = ("CreateNetworkInterface", "CreateVpcEndpointServiceConfiguration")
+CERTIFICATE_ACTIONS = (
+    "acm:ImportCertificate",
+    "acm:DescribeCertificate",
+    "acm:AddTagsToCertificate",
+    "acm:DeleteCertificate",
+)
+# Registering a model as a SageMaker endpoint (SageMakerEndpointRegistration).
+ENDPOINT_ACTIONS = (
+    "sagemaker:AddTags",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateModel",
+    "sagemaker:DeleteEndpoint",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DeleteModel",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:ListTags",
+    "sagemaker:UpdateEndpoint",
+)
+# Reading JumpStart models from SageMaker's public hub (AWS-owned).
+HUB_ACTIONS = ("sagemaker:DescribeHubContent", "sagemaker:ListHubContents", "sagemaker:ListHubContentVersions")
+# The operator watches its HyperPod cluster and records its inference settings there.
+CLUSTER_ACTIONS = (
+    "sagemaker:DescribeCluster",
+    "sagemaker:DescribeClusterNode",
+    "sagemaker:ListClusterNodes",
+    "sagemaker:UpdateClusterInference",
+)
+EKS_ACTIONS = ("eks:DescribeCluster", "eks:AccessKubernetesApi")
+KEDA_METRIC_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics")
+KEDA_PROMETHEUS_ACTIONS = ("aps:QueryMetrics", "aps:GetLabels", "aps:GetSeries", "aps:GetMetricMetadata")
 
 
 def tls_bucket_prefix(name_reference: str) -> str:
@@ -101,60 +137,205 @@ class InferenceOperatorProps:
     name: str
     name_reference: str
     eks_cluster_name: str
+    hyperpod_cluster_arn: str
+    vpc_id: str
+    oidc_issuer_url: str
+    """The EKS cluster's OpenID Connect issuer (https://oidc.eks...)."""
+    oidc_provider_arn_reference: str
+    """``var.eks_oidc_provider_arn``: an IAM OIDC provider the caller has for the issuer, or
+    "" to have one created here (an account holds one provider per issuer)."""
+    model_buckets: tuple[str, ...]
 
 
 class InferenceOperator(Construct):
-    """The TLS bucket and the operator's role; ``configuration`` is the add-on's settings."""
+    """The TLS bucket, the OIDC provider and the operator's roles; ``configuration`` is
+    the add-on's settings."""
 
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: InferenceOperatorProps):
         super().__init__(scope, construct_id)
+        self._aws, self._props = aws, props
         self.tls_bucket = self._tls_bucket(props.name_reference)
-        self.role = PodIdentityRole(
+        self._oidc_provider(props)
+        self.execution_role_name = f"{EXECUTION_ROLE_PREFIX}-{props.name}"
+        self.gated_role_name = f"{props.name}-hyperpod-gated-models"
+        self.execution_role = ServiceRole(
             self,
-            "identity",
-            cluster_name=props.eks_cluster_name,
-            role_name=f"{props.name}-hyperpod-inference-operator",
+            "execution_role",
+            name=self.execution_role_name,
             description=f"HyperPod inference operator of {props.name}",
-            namespace=INFERENCE_OPERATOR_NAMESPACE,
-            service_account=INFERENCE_OPERATOR_SERVICE_ACCOUNT,
-            inline_policies={"serve-models": policy_document(*self._statements(aws, props))},
+            trust_policy=self._trust(INFERENCE_OPERATOR_SERVICE_ACCOUNT, sagemaker=True),
+            inline_policies={"serve-models": policy_document(*self._statements())},
+        )
+        self.gated_role = ServiceRole(
+            self,
+            "gated_model_role",
+            name=self.gated_role_name,
+            description=f"Downloads gated JumpStart models for the HyperPod inference operator of {props.name}",
+            trust_policy=self._trust(MODEL_SERVICE_ACCOUNTS, sagemaker=True, pattern=True),
+            # AWS keeps the list of JumpStart's gated-model buckets in this policy; it grants
+            # reads of those artifacts only.
+            managed_policy_arns={"gated_models": aws.managed_policy_arn(GATED_MODEL_POLICY)},
+        )
+        self.execution_role.role.add_override(
+            "lifecycle",
+            {
+                "precondition": [
+                    {
+                        "condition": f'${{{Fn.trimprefix(props.oidc_issuer_url, "https://")} != ""}}',
+                        "error_message": "The inference operator's roles trust the EKS cluster's OpenID Connect issuer: "
+                        "set eks_oidc_issuer_url (the cluster's identity.oidc.issuer).",
+                    }
+                ]
+            },
+        )
+        self.keda_role = ServiceRole(
+            self,
+            "keda_role",
+            name=f"{props.name}-hyperpod-inference-keda",
+            description=f"KEDA of the HyperPod inference operator of {props.name} (scaling on metrics)",
+            trust_policy=self._trust(KEDA_SERVICE_ACCOUNT),
+            inline_policies={
+                "read-metrics": policy_document(
+                    # CloudWatch metric reads have no resource to scope to: this region's only.
+                    Statement(
+                        "ReadCloudWatchMetrics",
+                        KEDA_METRIC_ACTIONS,
+                        ("*",),
+                        conditions={"StringEquals": {"aws:RequestedRegion": aws.region}},
+                    ),
+                    Statement("QueryPrometheus", KEDA_PROMETHEUS_ACTIONS, (aws.arn("aps", "workspace/*"),)),
+                )
+            },
         )
 
     @property
-    def configuration(self) -> str:
-        return Fn.jsonencode({"executionRoleArn": self.role.arn, "tlsCertificateS3Bucket": self.tls_bucket.name})
+    def grants(self) -> list[Construct]:
+        return [*self.execution_role.grants, *self.gated_role.grants, *self.keda_role.grants]
 
-    def _statements(self, aws: AwsContext, props: InferenceOperatorProps) -> list[Statement]:
+    @property
+    def configuration(self) -> str:
+        return Fn.jsonencode(
+            {
+                "executionRoleArn": self.execution_role.arn,
+                "tlsCertificateS3Bucket": self.tls_bucket.name,
+                "hyperpodClusterArn": self._props.hyperpod_cluster_arn,
+                "jumpstartGatedModelDownloadRoleArn": self.gated_role.arn,
+                "keda": {"auth": {"aws": {"irsa": {"roleArn": self.keda_role.arn}}}},
+                # The platform's load balancer controller serves the operator's load
+                # balancers (the add-on waits for it); a second controller would fight it.
+                "alb": {"enabled": False},
+            }
+        )
+
+    # --- trust --------------------------------------------------------------------------
+
+    def _oidc_provider(self, props: InferenceOperatorProps) -> None:
+        given = props.oidc_provider_arn_reference
+        self.oidc_provider = IamOpenidConnectProvider(
+            self,
+            "oidc_provider",
+            count=Token.as_number(f'${{{given} == "" ? 1 : 0}}'),
+            url=props.oidc_issuer_url,
+            client_id_list=[STS_AUDIENCE],
+        )
+        created = f"one({address(self.oidc_provider)}[*].arn)"
+        self.oidc_provider_arn = Token.as_string(Expression(f'{given} != "" ? {given} : {created}'))
+        self.oidc_host = Fn.trimprefix(props.oidc_issuer_url, "https://")
+
+    def _trust(self, service_account: str, *, sagemaker: bool = False, pattern: bool = False) -> str:
+        """IRSA for ``service_account`` (a name in the operator's namespace, or a pattern of
+        the full subject), and SageMaker of this account when the operator passes the role."""
+        subject = service_account if pattern else f"system:serviceaccount:{INFERENCE_OPERATOR_NAMESPACE}:{service_account}"
+        operator = "StringLike" if pattern else "StringEquals"
+        statements = [
+            Statement(
+                "ServiceAccount",
+                ("sts:AssumeRoleWithWebIdentity",),
+                principals={"Federated": self.oidc_provider_arn},
+                conditions={
+                    operator: {f"{self.oidc_host}:sub": subject},
+                    "StringEquals": {f"{self.oidc_host}:aud": STS_AUDIENCE},
+                }
+                if pattern
+                else {operator: {f"{self.oidc_host}:sub": subject, f"{self.oidc_host}:aud": STS_AUDIENCE}},
+            )
+        ]
+        if sagemaker:
+            statements.append(
+                Statement(
+                    "SageMaker",
+                    ("sts:AssumeRole",),
+                    principals={"Service": "sagemaker.amazonaws.com"},
+                    conditions={"StringEquals": {"aws:SourceAccount": self._aws.account_id}},
+                )
+            )
+        return policy_document(*statements)
+
+    # --- permissions --------------------------------------------------------------------
+
+    def _statements(self) -> list[Statement]:
+        aws, props = self._aws, self._props
         bucket_arn = self.tls_bucket.arn
-        cluster_arn = aws.arn("eks", f"cluster/{props.eks_cluster_name}")
-        passed_to_sagemaker = {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+        partition = aws.partition
+        model_buckets = [JUMPSTART_BUCKET.format(region=aws.region), *props.model_buckets]
+        bucket_arns = [f"arn:{partition}:s3:::{bucket}" for bucket in model_buckets]
+        in_vpc = {"StringEquals": {"ec2:Vpc": aws.arn("ec2", f"vpc/{props.vpc_id}")}}
+        this_account = {"StringEquals": {"aws:ResourceAccount": aws.account_id}}
+        passed = [aws.arn("iam", f"role/{name}", region=False) for name in (self.execution_role_name, self.gated_role_name)]
         return [
-            # Model buckets are named per deployment (InferenceEndpointConfig s3Storage.bucketName).
-            Statement("ReadModels", READ_MODEL_ACTIONS, (f"arn:{aws.partition}:s3:::*",)),
-            Statement("TlsCertificates", TLS_OBJECT_ACTIONS, (f"{bucket_arn}/*",)),
+            # JumpStart's bucket of the region and the buckets hyperpod.inference_operator.model_buckets names.
+            Statement("ReadModels", READ_MODEL_ACTIONS, (*bucket_arns, *(f"{arn}/*" for arn in bucket_arns))),
+            Statement("TlsCertificates", TLS_OBJECT_ACTIONS, (f"{bucket_arn}/*",), conditions=this_account),
             Statement("ListTlsBucket", ("s3:ListBucket",), (bucket_arn,)),
-            # The registry token is account-wide; image pulls name repositories of any
-            # account in this region (model servers come from AWS's own registries).
+            # The registry token is account-wide; model servers come from AWS's registries
+            # of this region (other accounts).
             Statement("RegistryToken", ("ecr:GetAuthorizationToken",), ("*",)),
-            Statement("PullImages", PULL_IMAGE_ACTIONS, (f"arn:{aws.partition}:ecr:{aws.region}:*:repository/*",)),
-            # Describe calls cannot be scoped to resources.
-            Statement("DescribeNetwork", NETWORK_ACTIONS, ("*",)),
-            Statement("TagNetworkResources", ("ec2:CreateTags",), (aws.arn("ec2", "*"),)),
-            Statement("NetworkInterfaces", INTERFACE_ACTIONS, (aws.arn("ec2", "*"),)),
+            Statement("PullImages", PULL_IMAGE_ACTIONS, (f"arn:{partition}:ecr:{aws.region}:*:repository/*",)),
+            # EC2 and Elastic Load Balancing describe calls have no resource to scope to.
+            Statement("DescribeNetwork", DESCRIBE_ACTIONS, ("*",)),
+            Statement(
+                "NetworkInterfacesInThisVpc",
+                INTERFACE_ACTIONS,
+                tuple(aws.arn("ec2", f"{kind}/*") for kind in ("network-interface", "subnet", "security-group")),
+                conditions=in_vpc,
+            ),
+            Statement("AttachInterfacesInThisVpc", ATTACH_ACTIONS, (aws.arn("ec2", "network-interface/*"),), conditions=in_vpc),
+            Statement("AttachToInstances", ATTACH_ACTIONS, (aws.arn("ec2", "instance/*"),)),
+            Statement("EndpointServices", ENDPOINT_SERVICE_ACTIONS, (aws.arn("ec2", "vpc-endpoint-service/*"),)),
+            Statement(
+                "TagWhatItCreates",
+                ("ec2:CreateTags",),
+                (aws.arn("ec2", "network-interface/*"), aws.arn("ec2", "vpc-endpoint-service/*")),
+                conditions={"StringEquals": {"ec2:CreateAction": list(TAGGED_ON_CREATE)}},
+            ),
             Statement(
                 "CreateLoadBalancer",
                 ("elasticloadbalancing:CreateLoadBalancer",),
                 (aws.arn("elasticloadbalancing", "loadbalancer/*"),),
             ),
+            # The certificates of its endpoints, in this account and region.
+            Statement("Certificates", CERTIFICATE_ACTIONS, (aws.arn("acm", "certificate/*"),)),
             Statement(
-                "Certificates",
-                (*CERTIFICATE_ACTIONS, "acm:ImportCertificate"),
-                (aws.arn("acm", "certificate/*"),),
+                "RegisterEndpoints",
+                ENDPOINT_ACTIONS,
+                tuple(aws.arn("sagemaker", f"{kind}/*") for kind in ("endpoint", "endpoint-config", "model")),
             ),
-            Statement("SageMaker", SAGEMAKER_ACTIONS, (aws.arn("sagemaker", "*"),)),
-            Statement("ReadEksCluster", EKS_ACTIONS, (cluster_arn,)),
-            Statement("PassRoleToSageMaker", ("iam:PassRole",), (aws.arn("iam", "role/*", region=False),),
-                      conditions=passed_to_sagemaker),
+            Statement(
+                "ReadJumpStartHub",
+                HUB_ACTIONS,
+                (
+                    f"arn:{partition}:sagemaker:{aws.region}:aws:hub/SageMakerPublicHub",
+                    f"arn:{partition}:sagemaker:{aws.region}:aws:hub-content/SageMakerPublicHub/*",
+                ),
+            ),
+            Statement("ThisHyperPodCluster", CLUSTER_ACTIONS, (props.hyperpod_cluster_arn,)),
+            Statement("ReadEksCluster", EKS_ACTIONS, (aws.arn("eks", f"cluster/{props.eks_cluster_name}"),)),
+            Statement(
+                "PassItsRolesToSageMaker",
+                ("iam:PassRole",),
+                tuple(passed),
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            ),
         ]
 
     def _tls_bucket(self, name_reference: str) -> PrivateBucket:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cdktf import App
+from typing import Any
+
+from cdktf import App, Token
 from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 
 from modules.config import PlatformConfig
@@ -41,6 +43,17 @@ WIRING: dict[str, tuple[str, str, object]] = {
     "vpc_id": ("string", "VPC of the EKS cluster.", REQUIRED),
     "private_subnet_ids": ("list(string)", "Private subnets the HyperPod nodes use.", REQUIRED),
     "private_subnet_zones": ("list(string)", "Availability zone of each private subnet, in the same order.", REQUIRED),
+    "eks_oidc_issuer_url": (
+        "string",
+        "OpenID Connect issuer of the EKS cluster (https://oidc.eks...): the inference operator's roles trust it.",
+        "",
+    ),
+    "eks_oidc_provider_arn": (
+        "string",
+        "ARN of an IAM OIDC provider the account already has for that issuer; empty creates one with the "
+        "inference operator (an account holds one provider per issuer).",
+        "",
+    ),
     "cluster_ready": (
         "list(string)",
         "IDs of what must run before charts and add-ons are installed: the EKS nodes and cluster DNS.",
@@ -52,6 +65,13 @@ WIRING: dict[str, tuple[str, str, object]] = {
         [],
     ),
 }
+
+
+def root_setting_values(config: PlatformConfig) -> dict[str, Any]:
+    """The ``hyperpod.*`` settings as the root module's variables default to them: what
+    the configuration says, the cluster's name resolved from the platform's."""
+    values = config.hyperpod.model_dump(mode="json", exclude_none=True)
+    return {**values, "cluster_name": config.hyperpod.cluster_name_for(config.name)}
 
 
 def setting_rules(hyperpod: HyperPodConfig) -> dict[str, tuple[TerraformRule, ...]]:
@@ -104,12 +124,18 @@ class HyperPodModule(ModuleStack):
                 field,
                 HyperPodConfig,
                 field,
-                settings[field],
+                settings.get(field),
                 yaml_key=f"hyperpod.{field}",
                 rules=rules.get(field, ()),
             )
             for field in SETTINGS
         }
+        for field in SETTINGS:
+            if field not in settings:
+                # Unset in the YAML: null, and the module derives the value (the cluster's
+                # name from var.name), so a caller that changes only the name gets its own.
+                variables[field].add_override("nullable", True)
+                variables[field].add_override("default", Token.null_value())
         for name, (type_, description, default) in WIRING.items():
             default = configured.get(name, default)
             variables[name] = plain_variable(self.variables, name, type_, description, default)

@@ -285,6 +285,14 @@ def _iam_attachment(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"id": f"{state.get('role')}-{ctx.digits(26, 'attachment')}"}
 
 
+@resource("aws_iam_openid_connect_provider")
+def _oidc_provider(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    # IAM names an OIDC provider by its issuer's host and path.
+    url = str(state.get("url") or "").removeprefix("https://")
+    arn = ctx.arn("iam", f"oidc-provider/{url}", region=False)
+    return {"id": arn, "arn": arn, "thumbprint_list": []}
+
+
 @resource("aws_kms_key")
 def _kms_key(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
     key_id = ctx.uuid("kms")
