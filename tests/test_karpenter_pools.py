@@ -181,6 +181,17 @@ CEL_CHECKS: dict[str, Check] = {
     ),
     **selector_terms(("tags", "id"), {("id", "subnet selector term"): ("tags",)}),
     **NO_EMPTY_TAG,
+    # capacityReservationSelectorTerms
+    "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']": lambda s, r: all(
+        any(k in x for k in ("tags", "id", "instanceMatchCriteria")) for x in s
+    ),
+    # Literally "not every term has id with another field": a single such term is refused.
+    "'id' is mutually exclusive, cannot be set along with other fields in a capacity reservation selector term": (
+        lambda s, r: not all("id" in x and any(k in x for k in ("tags", "ownerID", "instanceMatchCriteria")) for x in s)
+    ),
+    # placementGroupSelector
+    "expected at least one, got none, ['name', 'id']": lambda s, r: "name" in s or "id" in s,
+    "'name' and 'id' are mutually exclusive": lambda s, r: not ("name" in s and "id" in s),
     # the tags of instances, volumes and interfaces
     "empty tag keys aren't supported": lambda s, r: all(k != "" for k in s),
     **{
