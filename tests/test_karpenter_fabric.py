@@ -226,3 +226,23 @@ def test_the_new_variables_are_documented_with_their_defaults(stack):
     example = (Path(__file__).resolve().parent.parent / "examples" / "hcl" / "main.tf").read_text()
     for name in ("controller_node_selector", "discovery_tag_key", "discovery_tag_value"):
         assert f"`{name}`" in docs and name in example, name
+
+
+def test_the_efa_example_lands_on_an_efa_pool_and_asks_for_every_interface(chart, config):
+    examples = Path(__file__).resolve().parent.parent / "examples" / "workloads"
+    (job,) = [d for d in yaml.safe_load_all((examples / "nccl-efa.yaml").read_text()) if d["kind"] == "Job"]
+    spec = job["spec"]["template"]["spec"]
+    pool = next(p for p in config.pools if p.pool_name == spec["nodeSelector"]["karpenter.sh/nodepool"])
+    assert pool.efa
+    assert spec["nodeSelector"]["topology.kubernetes.io/zone"] in pool.zones
+    instance_type = spec["nodeSelector"]["node.kubernetes.io/instance-type"]
+    assert instance_type in pool.instance_types
+    taints = chart["nodePools"][pool.pool_name]["spec"]["template"]["spec"]["taints"]
+    assert all(tolerated(taint, spec["tolerations"]) for taint in taints)
+    (container,) = spec["containers"]
+    requests, limits = container["resources"]["requests"], container["resources"]["limits"]
+    facts = GPU_INSTANCES[instance_type]
+    assert requests["vpc.amazonaws.com/efa"] == limits["vpc.amazonaws.com/efa"] == str(facts.efa_interfaces)
+    assert requests["nvidia.com/gpu"] == limits["nvidia.com/gpu"] == str(facts.gpus)
+    assert f"--nproc-per-node {facts.gpus}" in container["args"][0]
+    assert job["spec"]["completions"] == job["spec"]["parallelism"] == 2
