@@ -25,7 +25,7 @@ from constructs import Construct  # noqa: E402
 from modules import hyperpod, karpenter  # noqa: E402
 from modules.config import PlatformConfig  # noqa: E402
 from modules.config.hyperpod import HyperPodConfig  # noqa: E402
-from modules.config.karpenter import GpuPoolConfig  # noqa: E402
+from modules.config.karpenter import PoolConfig  # noqa: E402
 from modules.config.platform import PlatformConfig as Platform  # noqa: E402
 from modules.config.versions import PLATFORM_VERSION  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
@@ -69,17 +69,21 @@ class PlatformStack(ReadableStack):
             setting_variable(
                 variables, name, HyperPodConfig, field, hyperpod_values[field], yaml_key=f"hyperpod.{field}", validate=False
             )
-        gpu_values = config.karpenter.gpu_pool.model_dump(mode="json")
-        for name, field in KARPENTER_SETTINGS.items():
-            setting_variable(
-                variables,
-                name,
-                GpuPoolConfig,
-                field,
-                gpu_values[field],
-                yaml_key=f"karpenter.gpu_pool.{field}",
-                validate=False,
-            )
+        # The first GPU pool's settings (none when no pool is a GPU pool).
+        tfvars_pool = config.karpenter.tfvars_pool
+        karpenter_settings = KARPENTER_SETTINGS if tfvars_pool else {}
+        if tfvars_pool:
+            index, pool = tfvars_pool
+            for name, field in karpenter_settings.items():
+                setting_variable(
+                    variables,
+                    name,
+                    PoolConfig,
+                    field,
+                    pool.model_dump(mode="json")[field],
+                    yaml_key=f"karpenter.pools[{index}].{field}",
+                    validate=False,
+                )
 
         AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=region)
@@ -111,7 +115,8 @@ class PlatformStack(ReadableStack):
                 "cluster_name": cluster.name,
                 "cluster_endpoint": cluster.endpoint,
                 "cluster_ready": cluster_ready,
-                **{f"gpu_pool_{field}": f"${{var.{name}}}" for name, field in KARPENTER_SETTINGS.items()},
+                **({"vpc_id": network.vpc.id} if config.karpenter.efa_pools else {}),
+                **{f"gpu_pool_{field}": f"${{var.{name}}}" for name, field in karpenter_settings.items()},
             },
         )
         load_balancer_controller = LoadBalancerController(
@@ -183,7 +188,8 @@ class PlatformStack(ReadableStack):
             ("configure_kubectl", f"aws eks update-kubeconfig --region {region} --name {cluster.name}", "Command that writes a kubeconfig entry for the cluster"),
         ):
             TerraformOutput(self, name, value=value, description=description)
-        for name in ("iam_role_arn", "iam_role_name", "node_iam_role_name", "queue_name"):
+        karpenter_outputs = ("iam_role_arn", "iam_role_name", "node_iam_role_name", "queue_name")
+        for name in karpenter_outputs + (("efa_security_group_id",) if config.karpenter.efa_pools else ()):
             TerraformOutput(
                 self, f"karpenter_{name}", value=karpenter_module.output(name), description=karpenter_module.output_description(name)
             )

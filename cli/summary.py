@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from modules.config import PlatformConfig
+from modules.config.karpenter import PoolConfig
 from modules.config.versions import PLATFORM_VERSION
 from modules.core.module import MODULES_FOLDER
 from tooling.operator_files import kept_in
@@ -127,17 +128,27 @@ def choices(config: PlatformConfig) -> list[str]:
         lines.append(f"state: s3://{state.s3_bucket}/{key} ({state.s3_region or config.region}, S3 locking)")
     else:
         lines.append(f"state: local file {state.local_path or f'terraform.{config.name}.tfstate'} (project root)")
-    default, gpu = karpenter.default_pool, karpenter.gpu_pool
-    lines.append(
-        f"karpenter: pool default ({'/'.join(default.instance_categories)} families, {default.min_vcpu}-{default.max_vcpu} vCPU, "
-        f"{'/'.join(default.capacity_types)}); GPU pool {', '.join(gpu.instance_types)} ({'/'.join(gpu.capacity_types)})"
-    )
+    lines.append("karpenter: " + "; ".join(pool_summary(pool) for pool in karpenter.pools))
     if hyperpod.enabled:
         groups = ", ".join(f"{g.name} {g.instance_count}x {g.instance_type}" for g in hyperpod.instance_groups)
         lines.append(f"hyperpod: {hyperpod.cluster_name_for(config.name)}, node recovery {hyperpod.node_recovery}, groups {groups}")
     else:
         lines.append("hyperpod: off")
     return lines
+
+
+def pool_summary(pool: PoolConfig) -> str:
+    if pool.kind == "general":
+        what = f"{'/'.join(pool.instance_categories)} families, {pool.min_vcpu}-{pool.max_vcpu} vCPU"
+    else:
+        what = ", ".join(pool.instance_types)
+    extras = [
+        *(["EFA"] if pool.efa else []),
+        *([f"zones {', '.join(pool.zones)}"] if pool.zones else []),
+        *([f"{len(pool.capacity_reservations)} reservation selector(s)"] if pool.capacity_reservations else []),
+        *(["placement group"] if pool.placement_group else []),
+    ]
+    return f"pool {pool.pool_name}: {what} ({'/'.join(pool.capacity_types)}{''.join(', ' + e for e in extras)})"
 
 
 def print_summary(stack_id: str, config: PlatformConfig, outdir: Path) -> None:

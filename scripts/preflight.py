@@ -157,19 +157,21 @@ def _sagemaker_cluster_quotas(quotas: Any) -> dict[str, tuple[str, float]]:
 
 def check_gpu_pool_quotas(config: PlatformConfig, quotas: Any) -> list[CheckResult]:
     check = "gpu pool quota"
-    pool = config.karpenter.gpu_pool
     results: list[CheckResult] = []
-    by_family: dict[str, list[int]] = {}
+    by_quota: dict[tuple[str, str], list[int]] = {}
     # The configuration accepts only the GPU types of modules/config/ec2_instance_types.py,
-    # and each of their families has a quota here (a test holds the two together).
-    for instance_type in pool.instance_types:
-        by_family.setdefault(_family_letter(instance_type), []).append(INSTANCE_VCPUS[instance_type])
-    kinds = sorted({CAPACITY_QUOTA_KIND[capacity] for capacity in pool.capacity_types})
-    for family, sizes in sorted(by_family.items()):
-        for kind in kinds:
-            ref = EC2_GPU_QUOTAS[(family, kind)]
-            value = _ec2_quota(quotas, ref.code)
-            results.append(_judge_vcpu_quota(check, ref, value, min(sizes), max(sizes)))
+    # and each of their families has a quota here (a test holds the two together). Every
+    # GPU pool draws on the same regional quotas.
+    for pool in config.karpenter.pools:
+        if pool.kind != "gpu":
+            continue
+        for instance_type in pool.instance_types:
+            for kind in {CAPACITY_QUOTA_KIND[capacity] for capacity in pool.capacity_types}:
+                by_quota.setdefault((_family_letter(instance_type), kind), []).append(INSTANCE_VCPUS[instance_type])
+    for (family, kind), sizes in sorted(by_quota.items()):
+        ref = EC2_GPU_QUOTAS[(family, kind)]
+        value = _ec2_quota(quotas, ref.code)
+        results.append(_judge_vcpu_quota(check, ref, value, min(sizes), max(sizes)))
     return results
 
 

@@ -14,8 +14,8 @@ InferenceEndpointConfig:
   defaults a missing request to the limit; a different request is a mistake.
 - the instance type and Karpenter pool the workload selects (node selector or required node
   affinity on node.kubernetes.io/instance-type and karpenter.sh/nodepool) exist in the
-  configuration: a HyperPod instance group's ml.* type, the GPU pool's instance types, or a
-  type inside the default pool's categories, vCPU range and architectures.
+  configuration: a HyperPod instance group's ml.* type, a GPU pool's instance types, or a
+  type inside a general pool's categories, vCPU range and architectures.
 
 Exit codes: 0 every manifest passes, 1 a rule is broken (one line per problem),
 2 cannot check (a file is missing or not YAML, the configuration is invalid).
@@ -33,7 +33,7 @@ from typing import Any, Iterator, Sequence
 import yaml
 
 from modules.config import ConfigError, PlatformConfig, load_config
-from modules.config.karpenter import DEFAULT_POOL, GPU_POOL
+from modules.config.karpenter import PoolConfig
 
 EXIT_VALID, EXIT_INVALID, EXIT_CANNOT_CHECK = 0, 1, 2
 ACCELERATOR_RESOURCES = (
@@ -69,36 +69,69 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Pool:
+    """What one Karpenter pool launches: named GPU types, or c/m/r types by size."""
+
+    name: str
+    gpu_types: frozenset[str] = frozenset()
+    categories: frozenset[str] = frozenset()
+    vcpus: tuple[int, int] = (0, 0)
+    architectures: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_config(cls, pool: PoolConfig) -> "Pool":
+        if pool.kind == "gpu":
+            return cls(pool.pool_name, gpu_types=frozenset(pool.instance_types))
+        return cls(
+            pool.pool_name,
+            categories=frozenset(pool.instance_categories),
+            vcpus=(pool.min_vcpu, pool.max_vcpu),
+            architectures=frozenset(pool.architectures),
+        )
+
+    def runs(self, instance_type: str) -> bool:
+        if self.gpu_types:
+            return instance_type in self.gpu_types
+        match = EC2_TYPE.match(instance_type)
+        vcpus = _size_vcpus(match.group("size")) if match else None
+        if not match or vcpus is None:
+            return False
+        architecture = "arm64" if "g" in match.group("attributes") else "amd64"
+        low, high = self.vcpus
+        return match.group("category") in self.categories and low <= vcpus <= high and architecture in self.architectures
+
+    def describe(self) -> str:
+        if self.gpu_types:
+            return f"pool {self.name}: {', '.join(sorted(self.gpu_types))}"
+        low, high = self.vcpus
+        return (
+            f"pool {self.name}: {'/'.join(sorted(self.categories))} families, {low}-{high} vCPU, "
+            f"{'/'.join(sorted(self.architectures))}"
+        )
+
+
+@dataclass(frozen=True)
 class Capacity:
     """What the configuration can run workloads on."""
 
     hyperpod_types: frozenset[str]
-    gpu_pool_types: frozenset[str]
-    default_categories: frozenset[str]
-    default_vcpus: tuple[int, int]
-    default_architectures: frozenset[str]
+    karpenter_pools: tuple[Pool, ...]
 
     @classmethod
     def from_config(cls, config: PlatformConfig) -> "Capacity":
         hyperpod = config.hyperpod
         groups = hyperpod.instance_groups if hyperpod.enabled else []
-        pool = config.karpenter.default_pool
         return cls(
             hyperpod_types=frozenset(group.instance_type for group in groups),
-            gpu_pool_types=frozenset(config.karpenter.gpu_pool.instance_types),
-            default_categories=frozenset(pool.instance_categories),
-            default_vcpus=(pool.min_vcpu, pool.max_vcpu),
-            default_architectures=frozenset(pool.architectures),
+            karpenter_pools=tuple(Pool.from_config(pool) for pool in config.karpenter.pools),
         )
 
     @property
     def pools(self) -> tuple[str, ...]:
-        return (DEFAULT_POOL, GPU_POOL)
+        return tuple(pool.name for pool in self.karpenter_pools)
 
     def in_pool(self, pool: str, instance_type: str) -> bool:
-        if pool == GPU_POOL:
-            return instance_type in self.gpu_pool_types
-        return pool == DEFAULT_POOL and self._in_default_pool(instance_type)
+        return any(p.name == pool and p.runs(instance_type) for p in self.karpenter_pools)
 
     def provides(self, instance_type: str, pools: Sequence[str] | None = None) -> bool:
         """Some HyperPod group (when no pool is named) or one of ``pools`` runs this type."""
@@ -107,26 +140,8 @@ class Capacity:
         return any(self.in_pool(pool, instance_type) for pool in (pools or self.pools))
 
     def describe(self) -> str:
-        low, high = self.default_vcpus
         hyperpod = ", ".join(sorted(self.hyperpod_types)) or "none (hyperpod.enabled is false)"
-        return (
-            f"HyperPod groups: {hyperpod}; pool {GPU_POOL}: {', '.join(sorted(self.gpu_pool_types))}; "
-            f"pool {DEFAULT_POOL}: {'/'.join(sorted(self.default_categories))} families, {low}-{high} vCPU, "
-            f"{'/'.join(sorted(self.default_architectures))}"
-        )
-
-    def _in_default_pool(self, instance_type: str) -> bool:
-        match = EC2_TYPE.match(instance_type)
-        vcpus = _size_vcpus(match.group("size")) if match else None
-        if not match or vcpus is None:
-            return False
-        architecture = "arm64" if "g" in match.group("attributes") else "amd64"
-        low, high = self.default_vcpus
-        return (
-            match.group("category") in self.default_categories
-            and low <= vcpus <= high
-            and architecture in self.default_architectures
-        )
+        return f"HyperPod groups: {hyperpod}; " + "; ".join(pool.describe() for pool in self.karpenter_pools)
 
 
 def _size_vcpus(size: str) -> int | None:
@@ -316,7 +331,7 @@ def check_placement(document: Document, where: str, placement: Placement, capaci
     pools = f" in pool {', '.join(placement.pools)}" if placement.pools else ""
     document.report(subject, f"targets instance type {types}{pools}, which no HyperPod instance group or "
                              f"Karpenter pool provides ({capacity.describe()}); select one of those or add "
-                             "the type to hyperpod.instance_groups or karpenter.gpu_pool.instance_types")
+                             "the type to hyperpod.instance_groups or to a pool of karpenter.pools")
 
 
 def check_inference_instance_type(document: Document, instance_type: str | None, capacity: Capacity) -> None:

@@ -82,7 +82,7 @@ RICH = {
         ],
     },
     "karpenter": {
-        "gpu_pool": {"instance_types": ["p4d.24xlarge"], "limits": {"cpu": 96, "memory_gi": 1152, "gpus": 8}}
+        "pools": [{"kind": "gpu", "instance_types": ["p4d.24xlarge"], "limits": {"cpu": 96, "memory_gi": 1152, "gpus": 8}}]
     },
 }
 

@@ -26,7 +26,7 @@ CHART = REPO / "charts" / "karpenter-nodepools"
 CRDS = REPO / "modules" / "karpenter" / "crds"
 NODE_POOLS_RELEASE = ("helm_release", "node_pools", "karpenter")
 # The GPU pool chosen in terraform.tfvars rather than the YAML.
-GPU_TFVARS = {"karpenter_gpu_instance_types": ["p5en.48xlarge", "p5.48xlarge"], "karpenter_gpu_capacity_types": ["spot", "reserved"]}
+GPU_TFVARS = {"karpenter_gpu_instance_types": ["p5en.48xlarge", "p5.48xlarge"], "karpenter_gpu_capacity_types": ["spot", "on-demand"]}
 
 
 def render(overrides: dict | None = None) -> Pools:
@@ -181,6 +181,17 @@ CEL_CHECKS: dict[str, Check] = {
     ),
     **selector_terms(("tags", "id"), {("id", "subnet selector term"): ("tags",)}),
     **NO_EMPTY_TAG,
+    # capacityReservationSelectorTerms
+    "expected at least one, got none, ['tags', 'id', 'instanceMatchCriteria']": lambda s, r: all(
+        any(k in x for k in ("tags", "id", "instanceMatchCriteria")) for x in s
+    ),
+    # Literally "not every term has id with another field": a single such term is refused.
+    "'id' is mutually exclusive, cannot be set along with other fields in a capacity reservation selector term": (
+        lambda s, r: not all("id" in x and any(k in x for k in ("tags", "ownerID", "instanceMatchCriteria")) for x in s)
+    ),
+    # placementGroupSelector
+    "expected at least one, got none, ['name', 'id']": lambda s, r: "name" in s or "id" in s,
+    "'name' and 'id' are mutually exclusive": lambda s, r: not ("name" in s and "id" in s),
     # the tags of instances, volumes and interfaces
     "empty tag keys aren't supported": lambda s, r: all(k != "" for k in s),
     **{
@@ -297,13 +308,30 @@ def test_values_hold_no_unintended_terraform_template_syntax(stack, values):
     assert "${" not in text and "%{" not in text, "Terraform would interpolate these in the values string"
     # In the module, only the variables are templates, and nothing is left once applied.
     (written,) = stack.block("helm_release", "node_pools", "karpenter")["values"]
-    assert set(re.findall(r"\$\{([^}]*)\}", written)) == {
+    assert set(interpolations(written)) == {
         "var.cluster_name",
         "jsonencode(var.gpu_pool_instance_types)",
         "jsonencode(var.gpu_pool_capacity_types)",
+        "local.gpu_pool_name",
+        "local.gpu_node_class_name",
+        "jsonencode({(var.discovery_tag_key) = coalesce(var.discovery_tag_value, var.cluster_name)})",
     }
     assert "%{" not in written
     assert "${" not in yaml.safe_dump(values)
+
+
+def interpolations(text: str) -> list[str]:
+    """The expressions of the ``${...}`` sequences of a template (braces balanced)."""
+    found, start = [], text.find("${")
+    while start != -1:
+        depth, end = 0, start + 1
+        for end in range(start + 1, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        found.append(text[start + 2 : end])
+        start = text.find("${", end)
+    return found
 
 
 def test_classes_and_pools_are_the_expected_ones(values):
@@ -325,11 +353,11 @@ def test_every_rendered_configuration_is_valid_against_the_crds(source, deploy, 
     elif source == "gpu tfvars":
         chart_values = helm_values(planned({}, GPU_TFVARS).find(*NODE_POOLS_RELEASE))
     elif source == "small default pool":
-        chart_values = render({"karpenter": {"default_pool": {"min_vcpu": 8, "max_vcpu": 8}}}).values()
+        chart_values = render({"karpenter": {"pools": [{"kind": "general", "min_vcpu": 8, "max_vcpu": 8}, {"kind": "gpu"}]}}).values()
     else:
-        gpu = {"instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "reserved"]}
-        chart_values = render({"karpenter": {"gpu_pool": gpu}, "tags": {"team": "research"}}).values()
-    assert len(manifests(chart_values)) == 4
+        gpu = {"kind": "gpu", "instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "on-demand"]}
+        chart_values = render({"karpenter": {"pools": [{"kind": "general"}, gpu]}, "tags": {"team": "research"}}).values()
+    assert len(manifests(chart_values)) >= 4
     for manifest in manifests(chart_values):
         assert crd_problems(manifest) == [], manifest["metadata"]["name"]
 
@@ -473,7 +501,7 @@ def test_default_pool_is_general_purpose_spot_and_on_demand(values):
 
 
 def test_vcpu_bounds_are_inclusive():
-    pool = by_name(render({"karpenter": {"default_pool": {"min_vcpu": 8, "max_vcpu": 8}}}).values()["nodePools"])["default"]
+    pool = by_name(render({"karpenter": {"pools": [{"kind": "general", "min_vcpu": 8, "max_vcpu": 8}]}}).values()["nodePools"])["default"]
     assert requirement(pool, "karpenter.k8s.aws/instance-cpu", "Gt") == ["7"]
     assert requirement(pool, "karpenter.k8s.aws/instance-cpu", "Lt") == ["9"]
 
@@ -496,15 +524,25 @@ def test_gpu_pool_is_tainted_spot_h100_with_room_for_a_whole_p5(values):
     assert pool["spec"]["disruption"]["consolidationPolicy"] == "WhenEmpty"
 
 
-def test_gpu_pool_follows_its_configuration(planned):
-    pools = render({"karpenter": {"gpu_pool": {"instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "reserved"]}}})
-    pool = by_name(pools.values()["nodePools"])["p5-gpu-h100"]
+def test_gpu_pool_follows_its_configuration_and_is_named_after_its_gpus(planned):
+    gpu = {"kind": "gpu", "instance_types": ["p4d.24xlarge"], "capacity_types": ["spot", "on-demand"]}
+    values = render({"karpenter": {"pools": [gpu]}}).values()
+    pool = by_name(values["nodePools"])["p4d-gpu-a100"]
     assert requirement(pool, "node.kubernetes.io/instance-type") == ["p4d.24xlarge"]
-    assert requirement(pool, "karpenter.sh/capacity-type") == ["spot", "reserved"]
-    # Chosen in terraform.tfvars instead: Terraform writes the lists into the values.
-    from_tfvars = by_name(helm_values(planned({}, GPU_TFVARS).find(*NODE_POOLS_RELEASE))["nodePools"])["p5-gpu-h100"]
-    assert requirement(from_tfvars, "node.kubernetes.io/instance-type") == ["p5en.48xlarge", "p5.48xlarge"]
-    assert requirement(from_tfvars, "karpenter.sh/capacity-type") == ["spot", "reserved"]
+    assert requirement(pool, "karpenter.sh/capacity-type") == ["spot", "on-demand"]
+    assert pool["spec"]["template"]["spec"]["nodeClassRef"]["name"] == "a100-gpu"
+    assert list(by_name(values["nodeClasses"])) == ["a100-gpu"]
+    # Chosen in terraform.tfvars instead: Terraform writes the lists into the values, and
+    # names the pool and its class after the GPUs as the YAML would.
+    from_tfvars = helm_values(planned({}, GPU_TFVARS).find(*NODE_POOLS_RELEASE))
+    pool = by_name(from_tfvars["nodePools"])["p5en-p5-gpu-h200-h100"]
+    assert requirement(pool, "node.kubernetes.io/instance-type") == ["p5en.48xlarge", "p5.48xlarge"]
+    assert requirement(pool, "karpenter.sh/capacity-type") == ["spot", "on-demand"]
+    assert pool["spec"]["template"]["metadata"]["labels"]["ml-platform/pool"] == "p5en-p5-gpu-h200-h100"
+    assert pool["spec"]["template"]["spec"]["nodeClassRef"]["name"] == "h200-h100-gpu"
+    assert list(by_name(from_tfvars["nodeClasses"])) == ["default", "h200-h100-gpu"]
+    same_in_yaml = {"kind": "gpu", "instance_types": GPU_TFVARS["karpenter_gpu_instance_types"], "capacity_types": ["spot", "on-demand"]}
+    assert from_tfvars == render({"karpenter": {"pools": [{"kind": "general"}, same_in_yaml]}}).values()
 
 
 def test_same_configuration_renders_identical_values():

@@ -195,7 +195,7 @@ def test_gpu_pool_checks_each_family_and_capacity_type() -> None:
         stub.add_response("get_aws_default_service_quota", ec2_quota("L-3819A6DF", 64), g_spot)
         expect_quota(stub, "L-417A185B", 96)
         expect_quota(stub, "L-7212CCBC", 384)
-        results = check_gpu_pool_quotas(config(karpenter={"gpu_pool": pool}), quotas)
+        results = check_gpu_pool_quotas(config(karpenter={"pools": [{"kind": "gpu", **pool}]}), quotas)
         stub.assert_no_pending_responses()
 
     assert [(r.verdict, r.message.split(";")[0]) for r in results] == [

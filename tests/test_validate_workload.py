@@ -171,7 +171,7 @@ def test_required_affinity_is_read(capacity):
 
 def test_the_configuration_decides(capacity):
     wider = Capacity.from_config(parse_config(
-        {"karpenter": {"gpu_pool": {"instance_types": ["p4d.24xlarge"], "limits": {"cpu": 96, "memory_gi": 1152, "gpus": 8}}},
+        {"karpenter": {"pools": [{"kind": "gpu", "instance_types": ["p4d.24xlarge"], "limits": {"cpu": 96, "memory_gi": 1152, "gpus": 8}}]},
          "hyperpod": {"instance_groups": [{"name": "h100", "instance_type": "ml.p5.48xlarge", "instance_count": 1}]}},
         today=TODAY,
     ))

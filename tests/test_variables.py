@@ -25,7 +25,7 @@ from modules import hyperpod as hyperpod_module
 from modules.config import ConfigError, parse_config
 from modules.config.cfn import Cfn, limits
 from modules.config.hyperpod import HyperPodConfig, InstanceGroupConfig
-from modules.config.karpenter import GpuPoolConfig
+from modules.config.karpenter import PoolConfig
 from modules.config.platform import PlatformConfig
 from modules.config.terraform import terraform_type, validations
 from modules.hyperpod.desired_state import Entry, instance_groups
@@ -50,7 +50,7 @@ BOOLEANS = {"hyperpod_enabled", "hyperpod_install_helm_dependencies", "hyperpod_
 CHANGED = {
     "region": "eu-central-1",
     "kubernetes_version": "1.32",
-    "karpenter": {"gpu_pool": {"instance_types": ["p4d.24xlarge"], "capacity_types": ["on-demand", "reserved"]}},
+    "karpenter": {"pools": [{"kind": "general"}, {"kind": "gpu", "instance_types": ["p4d.24xlarge"], "capacity_types": ["on-demand", "spot"]}]},
     "hyperpod": {
         "cluster_name": "research-hp",
         "node_recovery": "None",
@@ -70,7 +70,8 @@ def tfvars_for(overrides: dict[str, Any]) -> dict[str, Any]:
     fields left out, as a person would: the variable's type gives their defaults)."""
     config = parse_config(overrides)
     hyperpod = hyperpod_module.root_setting_values(config)
-    gpu_pool = config.karpenter.gpu_pool.model_dump(mode="json")
+    _, pool = config.karpenter.tfvars_pool
+    gpu_pool = pool.model_dump(mode="json")
     return {
         "region": config.region,
         "kubernetes_version": config.kubernetes_version,
@@ -115,14 +116,15 @@ def test_module_variables_are_derived_from_the_models(synth, overrides):
         assert variable["description"] == _description(HyperPodConfig, field, f"hyperpod.{field}")
         assert variable["default"] == hyperpod.get(field), field
         assert _declared(variable) == _derived(field, HyperPodConfig, field, rules.get(field, ())), field
-    gpu_pool = config.karpenter.gpu_pool
+    index, gpu_pool = config.karpenter.tfvars_pool
+    key = f"karpenter.pools[{index}]"
     for field in KARPENTER_SETTINGS.values():
         variable = stack.modules["karpenter"]["variable"][f"gpu_pool_{field}"]
-        rules = gpu_pool.instance_type_rules() if field == "instance_types" else ()
-        assert variable["type"] == terraform_type(GpuPoolConfig.model_fields[field].annotation), field
-        assert variable["description"] == _description(GpuPoolConfig, field, f"karpenter.gpu_pool.{field}")
+        rules = gpu_pool.instance_type_rules(key) if field == "instance_types" else gpu_pool.capacity_type_rules(key)
+        assert variable["type"] == terraform_type(PoolConfig.model_fields[field].annotation), field
+        assert variable["description"] == _description(PoolConfig, field, f"{key}.{field}")
         assert variable["default"] == gpu_pool.model_dump(mode="json")[field], field
-        assert _declared(variable) == _derived(f"gpu_pool_{field}", GpuPoolConfig, field, rules), field
+        assert _declared(variable) == _derived(f"gpu_pool_{field}", PoolConfig, field, rules), field
 
 
 @pytest.mark.parametrize("overrides", [{}, CHANGED], ids=["defaults", "changed"])
@@ -204,6 +206,7 @@ MESSAGES = {
     "no gpu types": "gpu_pool_instance_types must be at least 1 item",
     "gpu capacity": "gpu_pool_capacity_types must be items one of spot, on-demand, reserved.",
     "no gpu capacity": "gpu_pool_capacity_types must be at least 1 item",
+    "reserved without reservations": "reserved needs capacity reservations to launch into: add them to karpenter.pools[1].capacity_reservations.",
 }
 
 # (case, YAML overrides, the same as tfvars, the message). Each batch is one plan: its
@@ -231,9 +234,9 @@ BATCHES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]] = {
         ("duplicate names", {}, {"groups": [group("dup"), group("dup")]}, "duplicate names"),
         ("operator without helm", {"hyperpod": {"install_helm_dependencies": False, "enable_training_operator": True}},
          {"hyperpod_install_helm_dependencies": False, "hyperpod_enable_training_operator": True}, "operator without helm"),
-        ("gpu type shape", {"karpenter": {"gpu_pool": {"instance_types": ["P5"]}}},
+        ("gpu type shape", {"karpenter": {"pools": [{"kind": "gpu", "instance_types": ["P5"]}]}},
          {"karpenter_gpu_instance_types": ["P5"]}, "gpu type shape"),
-        ("capacity type", {"karpenter": {"gpu_pool": {"capacity_types": ["cheap"]}}},
+        ("capacity type", {"karpenter": {"pools": [{"kind": "gpu", "capacity_types": ["cheap"]}]}},
          {"karpenter_gpu_capacity_types": ["cheap"]}, "gpu capacity"),
     ],
     "second": [
@@ -241,12 +244,14 @@ BATCHES: dict[str, list[tuple[str, dict[str, Any], dict[str, Any], str]]] = {
         ("volume zero", {}, {"groups": [group("a", ebs_volume_gb=0)]}, "ebs"),
         ("label value", {}, {"groups": [group("b", labels={"team": "a b"})]}, "labels"),
         ("taint value", {}, {"groups": [group("c", taints=[{"key": "k", "value": "a b", "effect": "NoSchedule"}])]}, "taints"),
-        ("no gpu types", {"karpenter": {"gpu_pool": {"instance_types": []}}},
+        ("no gpu types", {"karpenter": {"pools": [{"kind": "gpu", "instance_types": []}]}},
          {"karpenter_gpu_instance_types": []}, "no gpu types"),
-        ("no capacity types", {"karpenter": {"gpu_pool": {"capacity_types": []}}},
+        ("no capacity types", {"karpenter": {"pools": [{"kind": "gpu", "capacity_types": []}]}},
          {"karpenter_gpu_capacity_types": []}, "no gpu capacity"),
     ],
     "third": [
+        ("reserved without reservations", {"karpenter": {"pools": [{"kind": "gpu", "capacity_types": ["reserved", "spot"]}]}},
+         {"karpenter_gpu_capacity_types": ["reserved", "spot"]}, "reserved without reservations"),
         ("too many taints", {}, {"groups": [group("a", taints=[{"key": f"k{i}", "effect": "NoSchedule"} for i in range(51)])]},
          "taints"),
     ],
@@ -313,14 +318,14 @@ def test_rules_rendered_from_yaml_only_settings_refuse_tfvars(plan):
 
     config = parse_config(RICH)
     with pytest.raises(ConfigError):
-        parse_config({**RICH, "karpenter": {"gpu_pool": {**RICH["karpenter"]["gpu_pool"], "instance_types": ["p5.48xlarge"]}}})
+        parse_config({**RICH, "karpenter": {"pools": [{**RICH["karpenter"]["pools"][0], "instance_types": ["p5.48xlarge"]}]}})
     checked = {**RICH["hyperpod"]["instance_groups"][1], "instance_type": "ml.g5.xlarge", "deep_health_checks": ["InstanceStress"]}
     with pytest.raises(ConfigError):
         parse_config({**RICH, "hyperpod": {**RICH["hyperpod"], "instance_groups": [checked]}})
     with pytest.raises(TerraformError) as refused:
         plan(RICH, {"karpenter_gpu_instance_types": ["p5.48xlarge"], "hyperpod_instance_groups": [checked]})
     text = said(refused.value)
-    limits = config.karpenter.gpu_pool.limits
+    limits = config.karpenter.pools[0].limits
     assert f"the GPU pool's limits (cpu {limits.cpu}, memory_gi {limits.memory_gi}, gpus {limits.gpus}) cannot hold" in text
     assert "an instance group requests deep_health_checks but helm_subcharts.deep_health_check is false" in text
     assert text.count("Error: ") == text.count("Error: Invalid value for variable") == 2
@@ -396,7 +401,8 @@ def test_resources_hold_no_copy_of_a_variable_backed_value(synth):
     """Every configured value a variable stands for is read from it, written only as the
     variables' defaults."""
     stack = synth(CHANGED)
-    text = json.dumps({name: {k: v for k, v in doc.items() if k not in ("variable", "//")}
+    # Locals hold tables of the platform (every GPU type's model, for derived pool names).
+    text = json.dumps({name: {k: v for k, v in doc.items() if k not in ("variable", "locals", "//")}
                        for name, doc in stack.all_documents().items()})
     for literal in ("eu-central-1", '"1.32"', "research-hp", "p4d.24xlarge", "reserved", "ml.trn1.32xlarge",
                     "example.com/team", "16384"):

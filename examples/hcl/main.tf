@@ -55,8 +55,27 @@ variable "hyperpod_instance_groups" {
 }
 
 variable "karpenter_gpu_instance_types" {
-  type    = list(string)
-  default = ["p5.48xlarge"]
+  type        = list(string)
+  default     = ["p5.48xlarge"]
+  description = "Instance types of the GPU pool; the pool and its node class are named after their GPUs."
+}
+
+variable "karpenter_controller_node_selector" {
+  type        = map(string)
+  default     = { "kubernetes.io/os" = "linux", "karpenter.sh/controller" = "true" }
+  description = "Labels of your nodes the Karpenter controller runs on (never nodes Karpenter launches)."
+}
+
+variable "karpenter_discovery_tag_key" {
+  type        = string
+  default     = "karpenter.sh/discovery"
+  description = "Tag key on the subnets and security groups the nodes Karpenter launches use."
+}
+
+variable "karpenter_discovery_tag_value" {
+  type        = string
+  default     = ""
+  description = "Value of that tag; empty means the cluster's name."
 }
 
 variable "cluster_ready" {
@@ -92,6 +111,13 @@ module "karpenter" {
   cluster_endpoint        = data.aws_eks_cluster.this.endpoint
   cluster_ready           = var.cluster_ready
   gpu_pool_instance_types = var.karpenter_gpu_instance_types
+
+  # Where the controller runs and how node classes find subnets and security groups:
+  # by default nodes labelled karpenter.sh/controller=true and the tag
+  # karpenter.sh/discovery=<cluster name>. Label and tag yours, or point these elsewhere.
+  controller_node_selector = var.karpenter_controller_node_selector
+  discovery_tag_key        = var.karpenter_discovery_tag_key
+  discovery_tag_value      = var.karpenter_discovery_tag_value
 }
 
 module "hyperpod" {

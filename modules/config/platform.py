@@ -155,6 +155,17 @@ class PlatformConfig(Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _karpenter_zones_in_region(self) -> "PlatformConfig":
+        for index, pool in enumerate(self.karpenter.pools):
+            for zone in pool.zones:
+                if zone[:-1] != self.region:
+                    raise ValueError(
+                        f"karpenter.pools[{index}].zones has {zone!r}, not a zone of region {self.region}: "
+                        f"use a zone such as {self.region}a"
+                    )
+        return self
+
     @property
     def cluster_name(self) -> str:
         return self.name

@@ -176,7 +176,7 @@ def _value_checks(annotation: Any, metadata: Iterable[Any], value: str) -> list[
     checks = _checks_of(annotation, metadata, value)
     if optional and checks:
         # A conditional, not ||: Terraform evaluates both sides of || (length(null) fails).
-        return [_Check(f"{value} == null ? true : ({c.condition})", c.says) for c in checks]
+        return [_Check(f"{value} == null ? true : ({c.condition})", c.says, c.rule) for c in checks]
     return checks
 
 

@@ -10,14 +10,16 @@ from constructs import Construct
 from modules.config.platform import PlatformConfig
 from modules.core import refs
 from modules.core.aws_context import AwsContext
+from modules.core.helm_values import TerraformValue
 
 from .controller_policy import ControllerScope
 from .controller_release import ControllerRelease, ControllerReleaseProps
 from .controller_role import ControllerRole
+from .efa import Efa, EfaProps
 from .interruption_queue import InterruptionQueue
 from .node_pools_release import NodePoolsRelease
 from .node_role import NodeRole
-from .pools import GpuPoolInputs, Pools, platform_pools
+from .pools import GpuPoolInputs, Pools, node_pool, platform_pools
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,15 @@ class KarpenterProps:
     cluster_endpoint: str
     cluster_ready: str
     """A reference to what must run before the controller can: the system nodes and CoreDNS."""
-    gpu_inputs: GpuPoolInputs
-    """Terraform variables the GPU pool reads."""
+    gpu_inputs: GpuPoolInputs | None
+    """Terraform variables the first GPU pool reads (none when no pool is a GPU pool)."""
     node_pools_chart: str
     """Where Terraform finds charts/karpenter-nodepools."""
+    controller_node_selector: dict[str, str] | TerraformValue
+    discovery: dict[str, str] | TerraformValue
+    """The tags of the subnets and security groups the node classes select."""
+    vpc_id: str | None = None
+    """The cluster's VPC, where the EFA security group is created (needed when a pool has EFA)."""
 
 
 class Karpenter(Construct):
@@ -62,13 +69,34 @@ class Karpenter(Construct):
                 interruption_queue_name=self.interruption_queue.queue_name,
                 chart_version=config.karpenter.chart_version,
                 replicas=config.karpenter.controller_replicas,
+                node_selector=props.controller_node_selector,
             ),
         )
         refs.wait_for(
             self.controller.release, props.cluster_ready, *self.controller_role.grants, self.interruption_queue.policy
         )
+        self.efa: Efa | None = None
+        if config.karpenter.efa_pools:
+            if props.vpc_id is None:
+                raise ValueError("a Karpenter pool has EFA: the module needs the cluster's VPC (vpc_id)")
+            self.efa = Efa(
+                self,
+                "efa",
+                props=EfaProps(
+                    name=name,
+                    vpc_id=props.vpc_id,
+                    taints=tuple(t for pool in config.karpenter.efa_pools for t in node_pool(pool).taints),
+                ),
+            )
+            refs.wait_for(self.efa.device_plugin, props.cluster_ready)
         self.pools: Pools = platform_pools(
-            config.karpenter, name, self.node_role.role_name, config.tags, props.gpu_inputs
+            config.karpenter,
+            name,
+            self.node_role.role_name,
+            config.tags,
+            props.gpu_inputs,
+            discovery=props.discovery,
+            efa_security_group_id=self.efa.security_group.id if self.efa else None,
         )
         self.node_pools = NodePoolsRelease(self, "node_pools", pools=self.pools, chart=props.node_pools_chart)
         refs.wait_for(self.node_pools.release, props.cluster_ready, self.controller.release, *self.node_role.grants)

@@ -1,14 +1,18 @@
 """EC2NodeClasses (karpenter.k8s.aws/v1): how Karpenter's nodes are built.
 
-Both classes run Bottlerocket (``bottlerocket@latest`` resolves to the NVIDIA variant, with
-its device plugin, on GPU instance types), select subnets and the node security group by
-``karpenter.sh/discovery``, require IMDSv2 with one hop and encrypt their volumes.
+Every class runs Bottlerocket (``bottlerocket@latest`` resolves to the NVIDIA variant, with
+its device plugin, on GPU instance types), selects subnets and the node security group by
+the discovery tag (``karpenter.sh/discovery=<cluster>`` unless the module is told another),
+requires IMDSv2 with one hop and encrypts its volumes. A class may add a security group by
+id (EFA's), select capacity reservations and a placement group.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from modules.core.helm_values import TerraformValue
 
 from .bottlerocket import BottlerocketUserData
 
@@ -28,19 +32,26 @@ OS_VOLUME = ("/dev/xvda", 4)
 @dataclass(frozen=True)
 class NodeClass:
     name: str
-    cluster_name: str
+    discovery: dict[str, str] | TerraformValue
+    """The tags that mark the subnets and security groups to use (a map, or a Terraform
+    expression that gives it)."""
     node_role_name: str
     data_volume_gb: int
     user_data: BottlerocketUserData
     tags: dict[str, str] = field(default_factory=dict)
+    security_group_ids: tuple[str, ...] = ()
+    """Groups the nodes join besides the discovered ones (EFA's self-referencing group)."""
+    capacity_reservations: tuple[dict[str, Any], ...] = ()
+    """``capacityReservationSelectorTerms`` entries."""
+    placement_group: dict[str, str] | None = None
 
     def manifest(self) -> dict[str, Any]:
-        discovery = [{"tags": {DISCOVERY_TAG: self.cluster_name}}]
+        discovery = [{"tags": self.discovery}]
         spec: dict[str, Any] = {
             "amiSelectorTerms": [{"alias": AMI_ALIAS}],
             "role": self.node_role_name,
             "subnetSelectorTerms": discovery,
-            "securityGroupSelectorTerms": discovery,
+            "securityGroupSelectorTerms": discovery + [{"id": group} for group in self.security_group_ids],
             # Pods use Pod Identity; one hop keeps them away from the node's credentials.
             "metadataOptions": {
                 "httpEndpoint": "enabled",
@@ -54,6 +65,10 @@ class NodeClass:
             ],
             "userData": self.user_data.render(),
         }
+        if self.capacity_reservations:
+            spec["capacityReservationSelectorTerms"] = list(self.capacity_reservations)
+        if self.placement_group:
+            spec["placementGroupSelector"] = self.placement_group
         tags = instance_tags(self.tags)
         if tags:
             spec["tags"] = tags

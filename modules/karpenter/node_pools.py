@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from modules.config.karpenter import DisruptionConfig
@@ -11,6 +11,8 @@ from modules.core.helm_values import TerraformValue
 API_VERSION = "karpenter.sh/v1"
 KIND = "NodePool"
 POOL_LABEL = "ml-platform/pool"
+# On the nodes of pools with EFA: the EFA device plugin runs only there.
+EFA_LABEL = "ml-platform/efa"
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,14 @@ class Taint:
     effect: str
 
     def manifest(self) -> dict[str, str]:
-        return {"key": self.key, "value": self.value, "effect": self.effect}
+        # A taint without a value matches tolerations on its key alone.
+        return {"key": self.key, **({"value": self.value} if self.value else {}), "effect": self.effect}
+
+    def toleration(self) -> dict[str, str]:
+        """The toleration that admits a pod onto nodes with this taint."""
+        if self.value:
+            return {"key": self.key, "operator": "Equal", "value": self.value, "effect": self.effect}
+        return {"key": self.key, "operator": "Exists", "effect": self.effect}
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class NodePool:
     disruption: DisruptionConfig
     expire_after: str
     taints: tuple[Taint, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    """Node labels besides the pool label."""
 
     def manifest(self) -> dict[str, Any]:
         template_spec: dict[str, Any] = {
@@ -62,7 +73,7 @@ class NodePool:
             "kind": KIND,
             "metadata": {"name": self.name},
             "spec": {
-                "template": {"metadata": {"labels": {POOL_LABEL: self.name}}, "spec": template_spec},
+                "template": {"metadata": {"labels": {POOL_LABEL: self.name, **self.labels}}, "spec": template_spec},
                 "limits": self.limits,
                 "disruption": {
                     "consolidationPolicy": self.disruption.consolidation_policy,
