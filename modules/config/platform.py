@@ -19,6 +19,7 @@ from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
+from .storage import StorageConfig
 from .aws_api import regions, source_of
 from .cfn import definition, limits
 from .patterns import described
@@ -71,6 +72,7 @@ class PlatformConfig(Section):
     eks: EksConfig = EksConfig()
     karpenter: KarpenterConfig = KarpenterConfig()
     hyperpod: HyperPodConfig = HyperPodConfig()
+    storage: StorageConfig = StorageConfig()
     state: StateConfig = StateConfig()
     tags: dict[TagKey, TagValue] = Field(
         default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
@@ -155,6 +157,16 @@ class PlatformConfig(Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _training_zone_in_region(self) -> "PlatformConfig":
+        zone = self.storage.fsx_lustre.availability_zone
+        if zone is not None and zone[:-1] != self.region:
+            raise ValueError(
+                f"storage.fsx_lustre.availability_zone {zone!r} is not in region {self.region}: use a zone "
+                f"such as {self.region}a"
+            )
+        return self
+
     @property
     def cluster_name(self) -> str:
         return self.name
@@ -170,6 +182,14 @@ class PlatformConfig(Section):
                 f"{entry.end_of_standard_support.isoformat()} and is in extended support "
                 f"(billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade "
                 f"to a version in standard support: {', '.join(standard_versions(today))}."
+            )
+        fsx = self.storage.fsx_lustre
+        pinned = sorted({g.availability_zone for g in self.hyperpod.instance_groups if g.availability_zone} - {fsx.availability_zone})
+        if self.hyperpod.enabled and fsx.file_system and fsx.availability_zone and pinned:
+            notes.append(
+                f"The FSx for Lustre file system is in {fsx.availability_zone} but HyperPod groups are pinned to "
+                f"{', '.join(pinned)}: reads cross zones (slower, billed per GB); set "
+                "storage.fsx_lustre.availability_zone to the training zone."
             )
         if self.eks.public_endpoint_open_to_world:
             notes.append(
