@@ -29,7 +29,7 @@ from modules.config.karpenter import GpuPoolConfig  # noqa: E402
 from modules.config.platform import PlatformConfig as Platform  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
 from modules.core.module import LocalModule  # noqa: E402
-from modules.core.refs import splat, variable_reference  # noqa: E402
+from modules.core.refs import variable_reference  # noqa: E402
 from modules.core.stack import ReadableStack  # noqa: E402
 from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers  # noqa: E402
 from modules.core.variables import setting_variable  # noqa: E402
@@ -89,10 +89,10 @@ class PlatformStack(ReadableStack):
             aws=aws,
             props=EksProps(
                 config=config,
-                vpc_id=network.vpc.id,
+                vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 intra_subnet_ids=network.intra_subnet_ids,
-                intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
+                intra_subnet_az_ids=network.intra_subnet_az_ids,
                 node_egress=network.private_egress,
                 kubernetes_version=kubernetes_version,
             ),
@@ -121,7 +121,7 @@ class PlatformStack(ReadableStack):
                 cluster_name=config.cluster_name,
                 cluster_name_ref=cluster.name,
                 region=region,
-                vpc_id=network.vpc.id,
+                vpc_id=network.vpc_id,
                 # Its Service webhook must not be half-installed while Karpenter's chart
                 # creates Services, so it comes second.
                 depends_on=[eks.system_nodes.node_group, *eks.addons.after_nodes, karpenter_module],
@@ -141,9 +141,9 @@ class PlatformStack(ReadableStack):
                 "eks_cluster_version": cluster.version,
                 "eks_cluster_security_group_id": cluster.vpc_config.cluster_security_group_id,
                 "eks_node_security_group_id": eks.node_security_group_id,
-                "vpc_id": network.vpc.id,
+                "vpc_id": network.vpc_id,
                 "private_subnet_ids": network.private_subnet_ids,
-                "private_subnet_zones": splat(network.private_subnets, "availability_zone"),
+                "private_subnet_zones": network.private_subnet_zones,
                 "cluster_ready": cluster_ready,
                 "load_balancer_controller_ready": [load_balancer_controller.release.id],
                 **{field: f"${{var.{name}}}" for name, field in HYPERPOD_SETTINGS.items()},
@@ -154,8 +154,8 @@ class PlatformStack(ReadableStack):
         control_plane, groups = eks.cluster, eks.security_groups
         for name, value, description in (
             ("region", region, "AWS region"),
-            ("vpc_id", network.vpc.id, "VPC id"),
-            ("vpc_cidr_block", network.vpc.cidr_block, "IPv4 CIDR of the VPC"),
+            ("vpc_id", network.vpc_id, "VPC id"),
+            ("vpc_cidr_block", network.vpc_cidr_block, "IPv4 CIDR of the VPC"),
             ("private_subnets", network.private_subnet_ids, "Private subnet ids (nodes, pods), one per zone"),
             ("public_subnets", network.public_subnet_ids, "Public subnet ids (NAT gateways, internet-facing load balancers)"),
             ("intra_subnets", network.intra_subnet_ids, "Intra subnet ids (EKS control plane interfaces)"),
