@@ -36,6 +36,7 @@ from modules.core.variables import setting_variable  # noqa: E402
 from modules.eks import ClusterAccess, Eks, EksProps  # noqa: E402
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps  # noqa: E402
 from modules.network import Network, NetworkProps  # noqa: E402
+from modules.storage import Storage, StorageProps  # noqa: E402
 
 # The root configuration's settings that a terraform.tfvars sets as the YAML keys would:
 # variable -> (model, field, where the configured value is). The HyperPod and Karpenter
@@ -148,6 +149,27 @@ class PlatformStack(ReadableStack):
                 "load_balancer_controller_ready": [load_balancer_controller.release.id],
                 **{field: f"${{var.{name}}}" for name, field in HYPERPOD_SETTINGS.items()},
             },
+        )
+
+        Storage(
+            self,
+            "storage",
+            aws=aws,
+            props=StorageProps(
+                config=config.storage,
+                name=config.cluster_name,
+                region=region,
+                cluster_name=cluster.name,
+                kubernetes_version=cluster.version,
+                vpc_id=network.vpc_id,
+                private_subnet_ids=network.private_subnet_ids,
+                private_subnet_zones=network.private_subnet_zones,
+                # Karpenter's node classes select this group (karpenter.sh/discovery).
+                node_security_group_id=eks.node_security_group_id,
+                hyperpod_security_group_id=hyperpod_module.output("security_group_id"),
+                hyperpod_enabled=variable_reference(hyperpod_enabled),
+                cluster_ready=[eks.system_nodes.node_group, *eks.addons.after_nodes],
+            ),
         )
 
         # Named as terraform-aws-modules/eks and /vpc name them where they overlap.

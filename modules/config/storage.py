@@ -217,7 +217,7 @@ class FsxLustreConfig(Section):
 
 
 class S3BucketConfig(Section):
-    name: str = Field(description="The bucket (same account; any region with the region mount option).")
+    name: str = Field(description="The bucket, in the platform's region (the volume mounts it with that region).")
     prefix: S3Prefix = Field(default="", description="Mount only this key prefix; empty mounts the whole bucket.")
     read_only: bool = Field(default=True, description="Pods only read; false lets them write new objects and delete.")
     namespace: Namespace = Field(default="default", description="Namespace of the claim.")
