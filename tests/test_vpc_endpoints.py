@@ -1,0 +1,78 @@
+"""VPC endpoints as Terraform applies them (offline stand-ins, three zones): the S3
+gateway endpoint of the default configuration, and the interface endpoints of the
+everything-on configuration with the one security group they share."""
+
+from __future__ import annotations
+
+import pytest
+
+from modules.config.network import INTERFACE_ENDPOINT_SERVICES
+from modules.network.endpoints import construct_name
+
+NO_GATEWAY = {"vpc": {"endpoints": {"s3_gateway": False}}}
+
+
+def route_table_ids(deployed, kind: str) -> set[str]:
+    return {v["id"] for a, v in deployed.of_type("aws_route_table").items() if kind in a}
+
+
+def test_default_adds_only_the_s3_gateway_endpoint(deployed):
+    endpoints = deployed.of_type("aws_vpc_endpoint")
+    assert list(endpoints) == ["aws_vpc_endpoint.network_endpoints_s3_gateway"]
+    (gateway,) = endpoints.values()
+    assert gateway["vpc_endpoint_type"] == "Gateway"
+    assert gateway["service_name"] == "com.amazonaws.us-west-2.s3"
+    assert gateway["vpc_id"] == deployed.find("aws_vpc", "network_vpc")["id"]
+    assert not [a for a in deployed.of_type("aws_security_group") if "endpoints" in a]
+
+
+def test_s3_gateway_joins_the_private_and_intra_route_tables(deployed):
+    gateway = deployed.find("aws_vpc_endpoint", "network_endpoints_s3_gateway")
+    private, intra = route_table_ids(deployed, "private_route_tables"), route_table_ids(deployed, "intra_route_table")
+    assert len(private) == 3 and len(intra) == 1
+    assert set(gateway["route_table_ids"]) == private | intra
+    assert not set(gateway["route_table_ids"]) & route_table_ids(deployed, "public_route_table")
+
+
+def test_s3_gateway_can_be_turned_off(planned):
+    assert planned(NO_GATEWAY).of_type("aws_vpc_endpoint") == {}
+
+
+@pytest.fixture(scope="module")
+def everything(deploy, everything_on):
+    return deploy(everything_on)
+
+
+def test_every_listed_interface_endpoint_in_the_private_subnets(everything, everything_on):
+    listed = everything_on["vpc"]["endpoints"]["interface"]
+    assert set(listed) == set(INTERFACE_ENDPOINT_SERVICES), "everything-on lists every interface endpoint"
+    private = {v["id"] for a, v in everything.of_type("aws_subnet").items() if "private_subnets" in a}
+    group = everything.find("aws_security_group", "network_endpoints_security_group")
+    for service in listed:
+        endpoint = everything.find("aws_vpc_endpoint", f"network_endpoints_{construct_name(service)}")
+        assert endpoint["vpc_endpoint_type"] == "Interface", service
+        assert endpoint["service_name"] == f"com.amazonaws.us-west-2.{service}"
+        assert endpoint["private_dns_enabled"] is True, service
+        assert set(endpoint["subnet_ids"]) == private, service
+        assert endpoint["security_group_ids"] == [group["id"]], service
+
+
+def test_interface_endpoints_admit_only_https_from_the_vpc(everything):
+    group = everything.find("aws_security_group", "network_endpoints_security_group")["id"]
+    ingress = [r for r in everything.of_type("aws_vpc_security_group_ingress_rule").values() if r["security_group_id"] == group]
+    egress = [r for r in everything.of_type("aws_vpc_security_group_egress_rule").values() if r["security_group_id"] == group]
+    assert egress == []
+    (rule,) = ingress
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"]) == ("tcp", 443, 443)
+    assert rule["cidr_ipv4"] == everything.find("aws_vpc", "network_vpc")["cidr_block"] == "10.0.0.0/16"
+
+
+def test_an_interface_endpoint_is_listed_once():
+    from modules.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError) as refused:
+        parse_config({"vpc": {"endpoints": {"interface": ["sts", "ecr.api", "sts"]}}})
+    assert str(refused.value).startswith("vpc.endpoints.interface: lists sts more than once")
+    with pytest.raises(ConfigError) as unknown:
+        parse_config({"vpc": {"endpoints": {"interface": ["s3"]}}})
+    assert "vpc.endpoints.interface[0]" in str(unknown.value) and "'ecr.api'" in str(unknown.value)
