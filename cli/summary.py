@@ -108,9 +108,18 @@ def choices(config: PlatformConfig) -> list[str]:
     """What the configuration chose, a line per subsystem."""
     vpc, state, karpenter, hyperpod = config.vpc, config.state, config.karpenter, config.hyperpod
     nat = "one NAT gateway" if vpc.nat_gateways == "single" else "a NAT gateway per zone"
+    endpoints = [*(["S3 gateway"] if vpc.s3_gateway else []), *vpc.endpoints.interface]
+    if vpc.existing is not None:
+        network = (
+            f"network: existing {vpc.existing.vpc_id} ({len(vpc.existing.private_subnet_ids)} private, "
+            f"{len(vpc.existing.public_subnet_ids)} public, {len(vpc.existing.intra_subnet_ids)} intra subnets; nothing created)"
+        )
+    else:
+        network = f"network: {vpc.cidr}, every zone of the region up to {vpc.max_azs} (read at plan), {nat}, " + (
+            f"flow logs kept {vpc.flow_logs.retention_days} days" if vpc.flow_logs.enabled else "no flow logs"
+        )
     lines = [
-        f"network: {vpc.cidr}, every zone of the region up to {vpc.max_azs} (read at plan), {nat}, "
-        + (f"flow logs kept {vpc.flow_logs.retention_days} days" if vpc.flow_logs.enabled else "no flow logs"),
+        network + f"; endpoints: {', '.join(endpoints) if endpoints else 'none'}",
         f"eks: Kubernetes {config.kubernetes_version}, "
         + ("public endpoint" if config.eks.endpoint_public_access else "private endpoint only"),
     ]
@@ -124,6 +133,19 @@ def choices(config: PlatformConfig) -> list[str]:
         f"karpenter: pool default ({'/'.join(default.instance_categories)} families, {default.min_vcpu}-{default.max_vcpu} vCPU, "
         f"{'/'.join(default.capacity_types)}); GPU pool {', '.join(gpu.instance_types)} ({'/'.join(gpu.capacity_types)})"
     )
+    fsx, s3 = config.storage.fsx_lustre, config.storage.s3
+    storage = []
+    if fsx.enabled:
+        made = fsx.file_system
+        what = (
+            f"{made.deployment_type} {made.storage_capacity_gib} GiB in {fsx.availability_zone or 'the first zone'}"
+            if made
+            else (f"existing {fsx.existing.id}" if fsx.existing else "StorageClass only")
+        )
+        storage.append(f"FSx for Lustre ({what})")
+    if s3.enabled:
+        storage.append(f"S3 mounts of {', '.join(b.name for b in s3.buckets)}")
+    lines.append(f"storage: {'; '.join(storage) if storage else 'none'}")
     if hyperpod.enabled:
         groups = ", ".join(f"{g.name} {g.instance_count}x {g.instance_type}" for g in hyperpod.instance_groups)
         lines.append(f"hyperpod: {hyperpod.cluster_name}, node recovery {hyperpod.node_recovery}, groups {groups}")

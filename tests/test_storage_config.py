@@ -86,3 +86,15 @@ def test_warns_when_hyperpod_trains_in_another_zone():
     (note,) = [w for w in config.warnings() if "FSx" in w]
     assert "us-west-2a" in note and "us-west-2b" in note
     assert not [w for w in parse_config(fsx({}, availability_zone="us-west-2a")).warnings() if "FSx" in w]
+
+
+def test_the_summary_says_what_storage_was_chosen():
+    from cli.summary import choices
+
+    def storage_line(config: dict) -> str:
+        (line,) = [line for line in choices(parse_config(config)) if line.startswith("storage:")]
+        return line
+
+    assert storage_line({}) == "storage: none"
+    assert storage_line(fsx({}, availability_zone="us-west-2b")) == "storage: FSx for Lustre (PERSISTENT_2 1200 GiB in us-west-2b)"
+    assert storage_line({"storage": {"s3": {"enabled": True, "buckets": [{"name": "data-bucket"}]}}}) == "storage: S3 mounts of data-bucket"

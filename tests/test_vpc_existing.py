@@ -127,3 +127,12 @@ def test_endpoints_only_when_asked(planned):
     assert rule["cidr_ipv4"] == "10.0.0.0/16"
     for resource_type in NETWORK_TYPES:
         assert plan.of_type(resource_type) == {}, resource_type
+
+
+def test_the_summary_says_the_network_is_used_not_created():
+    from cli.summary import choices
+
+    (network,) = [line for line in choices(parse_config(USE_EXISTING)) if line.startswith("network:")]
+    assert network == f"network: existing {VPC} (3 private, 2 public, 3 intra subnets; nothing created); endpoints: none"
+    (network,) = [line for line in choices(parse_config(WITH_ENDPOINTS)) if line.startswith("network:")]
+    assert network.endswith("endpoints: S3 gateway, ecr.api, sts")
