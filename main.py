@@ -26,7 +26,9 @@ from modules import hyperpod, karpenter  # noqa: E402
 from modules.config import PlatformConfig  # noqa: E402
 from modules.config.hyperpod import HyperPodConfig  # noqa: E402
 from modules.config.karpenter import GpuPoolConfig  # noqa: E402
+from modules.config.network import EndpointsConfig  # noqa: E402
 from modules.config.platform import PlatformConfig as Platform  # noqa: E402
+from modules.config.terraform import TerraformRule  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
 from modules.core.module import LocalModule  # noqa: E402
 from modules.core.refs import variable_reference  # noqa: E402
@@ -43,6 +45,11 @@ from modules.storage import Storage, StorageProps  # noqa: E402
 # modules validate theirs; the root validates its own.
 HYPERPOD_SETTINGS = {f"hyperpod_{field}": field for field in hyperpod.SETTINGS}
 KARPENTER_SETTINGS = {f"karpenter_gpu_{field}": field for field in karpenter.GPU_POOL_SETTINGS}
+# The YAML refuses the gateway in an existing VPC without route tables; so does the variable.
+NO_GATEWAY_WITHOUT_ROUTE_TABLES = TerraformRule(
+    "!$value",
+    "vpc_s3_gateway_endpoint needs the existing VPC's route tables: list them in vpc.existing.route_table_ids.",
+)
 
 
 class PlatformStack(ReadableStack):
@@ -81,9 +88,38 @@ class PlatformStack(ReadableStack):
                 validate=False,
             )
 
+        existing = config.vpc.existing
+        s3_gateway = setting_variable(
+            variables,
+            "vpc_s3_gateway_endpoint",
+            EndpointsConfig,
+            "s3_gateway",
+            config.vpc.s3_gateway,
+            yaml_key="vpc.endpoints.s3_gateway",
+            rules=(NO_GATEWAY_WITHOUT_ROUTE_TABLES,) if existing is not None and not existing.route_table_ids else (),
+        )
+        interface_endpoints = setting_variable(
+            variables,
+            "vpc_interface_endpoints",
+            EndpointsConfig,
+            "interface",
+            list(config.vpc.endpoints.interface),
+            yaml_key="vpc.endpoints.interface",
+        )
+
         AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=region)
-        network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name), aws=aws)
+        network = Network(
+            self,
+            "network",
+            NetworkProps(
+                vpc=config.vpc,
+                name=config.cluster_name,
+                s3_gateway=variable_reference(s3_gateway),
+                interface_endpoints=variable_reference(interface_endpoints),
+            ),
+            aws=aws,
+        )
         eks = Eks(
             self,
             "eks",

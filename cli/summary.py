@@ -4,7 +4,8 @@ Resources are counted from the synthesized documents as Terraform will count the
 the count forms this project writes: none (one), a number, one per availability zone (the
 zones are read from the region at plan time, so the count is a number per zone), and
 ``var.<flag> ? 1 : 0`` with the flag's value from the configuration (a variable's
-default, or what the root module passes to the module). Any other form is a new kind of
+default, or what the root module passes to the module), ``length(var.<list>) > 0 ? 1 : 0``
+and ``for_each = toset(var.<list>)`` with the list's value. Any other form is a new kind of
 count this summary does not know: it says so instead of guessing.
 """
 
@@ -23,6 +24,10 @@ from tooling.operator_files import kept_in
 
 ZONE_DATA_SOURCE = "data.aws_availability_zones."
 FLAG = re.compile(r"^\$\{var\.([a-z0-9_]+) \? 1 : 0\}$")
+# One block while a list variable has items (a group shared by the items' resources).
+ANY_ITEM = re.compile(r"^\$\{length\(var\.([a-z0-9_]+)\) > 0 \? 1 : 0\}$")
+# One instance per item of a list variable.
+PER_ITEM = re.compile(r"^\$\{toset\(var\.([a-z0-9_]+)\)\}$")
 PASSED_VARIABLE = re.compile(r"^\$\{var\.([a-z0-9_]+)\}$")
 
 
@@ -65,7 +70,22 @@ def _times(count: Any, document: dict[str, Any], passed: dict[str, Any], root: d
         value = _variable_value(document, match.group(1), passed, root)
         if isinstance(value, bool):
             return int(value), 0
+    match = ANY_ITEM.match(count) if isinstance(count, str) else None
+    if match:
+        value = _variable_value(document, match.group(1), passed, root)
+        if isinstance(value, list):
+            return int(bool(value)), 0
     return None
+
+
+def _instances(block: dict[str, Any], document: dict[str, Any], passed: dict[str, Any], root: dict[str, Any]) -> tuple[int, int] | None:
+    """(fixed, per zone) instances of a block, from its ``count`` or ``for_each``."""
+    for_each = block.get("for_each")
+    if for_each is None:
+        return _times(block.get("count"), document, passed, root)
+    match = PER_ITEM.match(for_each) if isinstance(for_each, str) else None
+    value = _variable_value(document, match.group(1), passed, root) if match else None
+    return (len(set(value)), 0) if isinstance(value, list) else None
 
 
 def _blocks(document: dict[str, Any]):
@@ -89,12 +109,12 @@ def resource_tallies(stack_dir: Path) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for address, block in _blocks(root):
         subsystem = block["//"]["metadata"]["path"].split("/")[1]
-        _count_into(tallies.setdefault(subsystem, Tally()), address, _times(block.get("count"), root, {}, root))
+        _count_into(tallies.setdefault(subsystem, Tally()), address, _instances(block, root, {}, root))
     for name, call in root.get("module", {}).items():
         document = json.loads((stack_dir / MODULES_FOLDER / name / "main.tf.json").read_text())
         inner = Tally()
         for address, block in _blocks(document):
-            _count_into(inner, f"module.{name}.{address}", _times(block.get("count"), document, call, root))
+            _count_into(inner, f"module.{name}.{address}", _instances(block, document, call, root))
         times = _times(call.get("count"), root, {}, root)
         tally = tallies.setdefault(f"module.{name}", Tally())
         if times is None or times[1]:

@@ -7,9 +7,15 @@ from __future__ import annotations
 import pytest
 
 from modules.config.network import INTERFACE_ENDPOINT_SERVICES
-from modules.network.endpoints import construct_name
 
 NO_GATEWAY = {"vpc": {"endpoints": {"s3_gateway": False}}}
+TWO_ENDPOINTS = {"vpc": {"endpoints": {"interface": ["ecr.api", "sts"]}}}
+
+
+def interface_endpoints(deployed) -> dict[str, dict]:
+    """Service -> endpoint (one instance per service: for_each keys)."""
+    found = deployed.of_type("aws_vpc_endpoint")
+    return {a.split('["')[1].rstrip('"]'): v for a, v in found.items() if "network_endpoints_interface[" in a}
 
 
 def route_table_ids(deployed, kind: str) -> set[str]:
@@ -18,7 +24,7 @@ def route_table_ids(deployed, kind: str) -> set[str]:
 
 def test_default_adds_only_the_s3_gateway_endpoint(deployed):
     endpoints = deployed.of_type("aws_vpc_endpoint")
-    assert list(endpoints) == ["aws_vpc_endpoint.network_endpoints_s3_gateway"]
+    assert list(endpoints) == ["aws_vpc_endpoint.network_endpoints_s3_gateway[0]"]
     (gateway,) = endpoints.values()
     assert gateway["vpc_endpoint_type"] == "Gateway"
     assert gateway["service_name"] == "com.amazonaws.us-west-2.s3"
@@ -48,8 +54,10 @@ def test_every_listed_interface_endpoint_in_the_private_subnets(everything, ever
     assert set(listed) == set(INTERFACE_ENDPOINT_SERVICES), "everything-on lists every interface endpoint"
     private = {v["id"] for a, v in everything.of_type("aws_subnet").items() if "private_subnets" in a}
     group = everything.find("aws_security_group", "network_endpoints_security_group")
+    endpoints = interface_endpoints(everything)
+    assert sorted(endpoints) == sorted(listed)
     for service in listed:
-        endpoint = everything.find("aws_vpc_endpoint", f"network_endpoints_{construct_name(service)}")
+        endpoint = endpoints[service]
         assert endpoint["vpc_endpoint_type"] == "Interface", service
         assert endpoint["service_name"] == f"com.amazonaws.us-west-2.{service}"
         assert endpoint["private_dns_enabled"] is True, service
@@ -76,3 +84,22 @@ def test_an_interface_endpoint_is_listed_once():
     with pytest.raises(ConfigError) as unknown:
         parse_config({"vpc": {"endpoints": {"interface": ["s3"]}}})
     assert "vpc.endpoints.interface[0]" in str(unknown.value) and "'ecr.api'" in str(unknown.value)
+
+
+def test_tfvars_turn_endpoints_on_and_off_as_the_yaml_does(planned):
+    by_tfvars = planned({}, {"vpc_interface_endpoints": ["ecr.api", "sts"], "vpc_s3_gateway_endpoint": False})
+    by_yaml = planned({"vpc": {"endpoints": {"interface": ["ecr.api", "sts"], "s3_gateway": False}}})
+    for plan in (by_tfvars, by_yaml):
+        assert sorted(interface_endpoints(plan)) == ["ecr.api", "sts"]
+        assert [a for a in plan.of_type("aws_vpc_endpoint") if "s3_gateway" in a] == []
+        assert len([a for a in plan.of_type("aws_security_group") if "endpoints" in a]) == 1
+    assert sorted(by_tfvars.addresses()) == sorted(by_yaml.addresses())
+
+
+def test_tfvars_naming_an_unknown_endpoint_are_refused_at_plan(plan):
+    from tooling.offline import TerraformError
+
+    with pytest.raises(TerraformError) as refused:
+        plan({}, {"vpc_interface_endpoints": ["s3"]})
+    said = " ".join(refused.value.stderr.split())
+    assert "vpc_interface_endpoints must be items one of ecr.api, ecr.dkr" in said

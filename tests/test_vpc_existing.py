@@ -119,8 +119,8 @@ def test_endpoints_only_when_asked(planned):
     plan = planned(WITH_ENDPOINTS)
     gateway = plan.find("aws_vpc_endpoint", "network_endpoints_s3_gateway")
     assert gateway["route_table_ids"] == ROUTE_TABLES and gateway["vpc_id"] == VPC
-    for service in ("ecr_api", "sts"):
-        assert plan.find("aws_vpc_endpoint", f"network_endpoints_{service}")["subnet_ids"] == PRIVATE
+    interface = {a: v for a, v in plan.of_type("aws_vpc_endpoint").items() if "interface" in a}
+    assert len(interface) == 2 and all(v["subnet_ids"] == PRIVATE for v in interface.values())
     group = plan.find("aws_security_group", "network_endpoints_security_group")
     assert group["vpc_id"] == VPC
     (rule,) = [r for a, r in plan.of_type("aws_vpc_security_group_ingress_rule").items() if "https_from_vpc" in a]
@@ -136,3 +136,12 @@ def test_the_summary_says_the_network_is_used_not_created():
     assert network == f"network: existing {VPC} (3 private, 2 public, 3 intra subnets; nothing created); endpoints: none"
     (network,) = [line for line in choices(parse_config(WITH_ENDPOINTS)) if line.startswith("network:")]
     assert network.endswith("endpoints: S3 gateway, ecr.api, sts")
+
+
+def test_tfvars_cannot_put_a_gateway_in_an_existing_vpc_without_route_tables(plan):
+    from tooling.offline import TerraformError
+
+    with pytest.raises(TerraformError) as refused:
+        plan(USE_EXISTING, {"vpc_s3_gateway_endpoint": True})
+    said = " ".join(refused.value.stderr.split())
+    assert "vpc_s3_gateway_endpoint needs the existing VPC's route tables" in said

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cdktf import Token
 from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
+from modules.core.refs import address, first
 from modules.core.security_group_rules import rule_less_group
 
 HTTPS = 443
@@ -27,38 +29,41 @@ class EndpointsProps:
     vpc_cidr_block: str
     subnet_ids: list[str]
     """Where interface endpoints put their network interfaces (the private subnets)."""
-    gateway_route_table_ids: list[str] | None
-    """Route tables of the S3 gateway endpoint; None: no gateway endpoint."""
-    interface_services: tuple[str, ...]
-    """Short service names (``ecr.api``), see ``INTERFACE_ENDPOINT_SERVICES``."""
-
-
-def construct_name(service: str) -> str:
-    """``ecr.api`` -> ``ecr_api``: the part of a Terraform name that stands for a service."""
-    return service.replace(".", "_").replace("-", "_")
+    route_table_ids: list[str]
+    """Route tables the S3 gateway endpoint joins."""
+    s3_gateway: str
+    """A Terraform condition (``var.vpc_s3_gateway_endpoint``) counting the gateway in or out."""
+    interface_services: str
+    """A Terraform list of short service names (``var.vpc_interface_endpoints``), see
+    ``INTERFACE_ENDPOINT_SERVICES``: one endpoint each."""
 
 
 class Endpoints(Construct):
+    """The endpoints are counted from variables, so a ``terraform.tfvars`` turns them on
+    and off as the YAML does; nothing is created for an empty list or a false flag."""
+
     def __init__(self, scope: Construct, construct_id: str, props: EndpointsProps):
         super().__init__(scope, construct_id)
-        self.s3_gateway: VpcEndpoint | None = None
-        self.interface: dict[str, VpcEndpoint] = {}
-        if props.gateway_route_table_ids is not None:
-            service = DataAwsVpcEndpointService(self, "s3_gateway_service", service="s3", service_type="Gateway")
-            self.s3_gateway = VpcEndpoint(
-                self,
-                "s3_gateway",
-                vpc_id=props.vpc_id,
-                vpc_endpoint_type="Gateway",
-                service_name=service.service_name,
-                route_table_ids=props.gateway_route_table_ids,
-                tags={"Name": f"{props.name}-s3"},
-            )
-        if props.interface_services:
-            self._interface_endpoints(props)
+        gateway_count = Token.as_number(f"${{{props.s3_gateway} ? 1 : 0}}")
+        service = DataAwsVpcEndpointService(
+            self, "s3_gateway_service", service="s3", service_type="Gateway", count=gateway_count
+        )
+        self.s3_gateway = VpcEndpoint(
+            self,
+            "s3_gateway",
+            count=gateway_count,
+            vpc_id=props.vpc_id,
+            vpc_endpoint_type="Gateway",
+            service_name=first(service, "service_name"),
+            route_table_ids=props.route_table_ids,
+            tags={"Name": f"{props.name}-s3"},
+        )
+        self._interface_endpoints(props)
 
     def _interface_endpoints(self, props: EndpointsProps) -> None:
+        services = props.interface_services
         # One group for every interface endpoint: HTTPS from inside the VPC, nothing else.
+        group_count = Token.as_number(f"${{length({services}) > 0 ? 1 : 0}}")
         self.security_group = rule_less_group(
             self,
             "security_group",
@@ -66,29 +71,32 @@ class Endpoints(Construct):
             description=f"Interface endpoints of {props.name}: HTTPS from the VPC",
             vpc_id=props.vpc_id,
         )
+        self.security_group.count = group_count
         VpcSecurityGroupIngressRule(
             self,
             "https_from_vpc",
-            security_group_id=self.security_group.id,
+            count=group_count,
+            security_group_id=first(self.security_group, "id"),
             description="HTTPS from the VPC to the interface endpoints",
             ip_protocol="tcp",
             from_port=HTTPS,
             to_port=HTTPS,
             cidr_ipv4=props.vpc_cidr_block,
         )
-        for service in props.interface_services:
-            key = construct_name(service)
-            found = DataAwsVpcEndpointService(self, f"{key}_service", service=service, service_type="Interface")
-            self.interface[service] = VpcEndpoint(
-                self,
-                key,
-                vpc_id=props.vpc_id,
-                vpc_endpoint_type="Interface",
-                service_name=found.service_name,
-                subnet_ids=props.subnet_ids,
-                security_group_ids=[self.security_group.id],
-                # The public service name resolves to the endpoint inside the VPC: clients
-                # need no configuration.
-                private_dns_enabled=True,
-                tags={"Name": f"{props.name}-{service}"},
-            )
+        each = f"${{toset({services})}}"
+        found = DataAwsVpcEndpointService(self, "interface_services", service="${each.key}", service_type="Interface")
+        found.add_override("for_each", each)
+        self.interface = VpcEndpoint(
+            self,
+            "interface",
+            vpc_id=props.vpc_id,
+            vpc_endpoint_type="Interface",
+            service_name=f"${{{address(found)}[each.key].service_name}}",
+            subnet_ids=props.subnet_ids,
+            security_group_ids=[first(self.security_group, "id")],
+            # The public service name resolves to the endpoint inside the VPC: clients
+            # need no configuration.
+            private_dns_enabled=True,
+            tags={"Name": f"{props.name}-${{each.key}}"},
+        )
+        self.interface.add_override("for_each", each)

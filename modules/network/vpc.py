@@ -44,6 +44,10 @@ class NetworkProps:
     vpc: VpcConfig
     name: str
     """Prefix of Name tags and the value of ``karpenter.sh/discovery`` on private subnets."""
+    s3_gateway: str
+    """A Terraform condition: whether the S3 gateway endpoint exists (``var.vpc_s3_gateway_endpoint``)."""
+    interface_endpoints: str
+    """A Terraform list of interface endpoint services (``var.vpc_interface_endpoints``)."""
 
 
 class Network(Construct):
@@ -81,8 +85,9 @@ class Network(Construct):
                 vpc_id=self.vpc_id,
                 vpc_cidr_block=self.vpc_cidr_block,
                 subnet_ids=self.private_subnet_ids,
-                gateway_route_table_ids=route_table_ids if props.vpc.s3_gateway else None,
-                interface_services=tuple(props.vpc.endpoints.interface),
+                route_table_ids=route_table_ids,
+                s3_gateway=props.s3_gateway,
+                interface_services=props.interface_endpoints,
             ),
         )
 
