@@ -236,3 +236,21 @@ def test_a_training_zone_without_a_private_subnet_stops_the_plan(plan):
         plan(zone_d)  # three zones: us-west-2a to c
     said = " ".join(refused.value.stderr.split())
     assert "storage.fsx_lustre.availability_zone us-west-2d has no private subnet" in said
+
+
+def test_the_example_pod_mounts_claims_the_stack_creates(everything):
+    from pathlib import Path
+
+    import yaml
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "storage" / "data-and-checkpoints.yaml"
+    (pod,) = yaml.safe_load_all(example.read_text())
+    kubernetes_validate.validate(pod, K8S_SCHEMA, strict=True)
+    claims = by_kind(manifests(everything), "PersistentVolumeClaim")
+    namespace = pod["metadata"]["namespace"]
+    mounted = {v["persistentVolumeClaim"]["claimName"]: v["persistentVolumeClaim"] for v in pod["spec"]["volumes"]}
+    assert set(mounted) == set(claims), "the example mounts every claim of everything-on"
+    for name, source in mounted.items():
+        claim = claims[name]
+        assert claim["metadata"]["namespace"] == namespace
+        assert source.get("readOnly", False) is (claim["spec"]["accessModes"] == ["ReadOnlyMany"]), name
