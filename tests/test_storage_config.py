@@ -98,3 +98,31 @@ def test_the_summary_says_what_storage_was_chosen():
     assert storage_line({}) == "storage: none"
     assert storage_line(fsx({}, availability_zone="us-west-2b")) == "storage: FSx for Lustre (PERSISTENT_2 1200 GiB in us-west-2b)"
     assert storage_line({"storage": {"s3": {"enabled": True, "buckets": [{"name": "data-bucket"}]}}}) == "storage: S3 mounts of data-bucket"
+
+
+def readme_section(title: str) -> str:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    return text.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.mark.parametrize("title", ["VPC endpoints", "Existing VPC", "Shared storage: FSx for Lustre and S3"])
+def test_readme_yaml_examples_are_valid_configurations(title):
+    import re
+
+    import yaml
+
+    (example,) = re.findall(r"```yaml\n(.*?)```", readme_section(title), re.S)
+    parse_config(yaml.safe_load(example))
+
+
+def test_readme_endpoint_tfvars_plan(planned):
+    import json
+    import re
+
+    (block,) = re.findall(r"```hcl\n(.*?)```", readme_section("VPC endpoints"), re.S)
+    tfvars = {name.strip(): json.loads(value) for name, value in (line.split("=", 1) for line in block.strip().splitlines())}
+    plan = planned({}, tfvars)
+    endpoints = [a for a in plan.of_type("aws_vpc_endpoint") if "interface" in a]
+    assert len(endpoints) == len(tfvars["vpc_interface_endpoints"])

@@ -103,3 +103,11 @@ def test_tfvars_naming_an_unknown_endpoint_are_refused_at_plan(plan):
         plan({}, {"vpc_interface_endpoints": ["s3"]})
     said = " ".join(refused.value.stderr.split())
     assert "vpc_interface_endpoints must be items one of ecr.api, ecr.dkr" in said
+
+
+def test_docs_table_is_the_configured_list():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "network.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{name}` | {why} |" for name, why in INTERFACE_ENDPOINT_SERVICES.items()]
