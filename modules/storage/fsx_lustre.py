@@ -10,10 +10,9 @@ is mounted through a static volume and needs no AWS permission at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from cdktf import Fn, ITerraformDependable, Precondition, TerraformResourceLifecycle
+from cdktf import Fn, Precondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.fsx_data_repository_association import (
     FsxDataRepositoryAssociation,
     FsxDataRepositoryAssociationS3,
@@ -23,7 +22,7 @@ from cdktf_cdktf_provider_aws.fsx_data_repository_association import (
 from cdktf_cdktf_provider_aws.fsx_lustre_file_system import FsxLustreFileSystem
 from constructs import Construct
 
-from modules.config.storage import LUSTRE_VERSION, FsxLustreConfig, LustreFileSystemConfig
+from modules.config.storage import LUSTRE_VERSION, LustreFileSystemConfig
 from modules.core.aws_context import AwsContext
 from modules.core.eks_addon import Addon, AddonSpec
 from modules.core.iam import Statement, policy_document
@@ -32,6 +31,7 @@ from modules.core.pod_identity import PodIdentityRole
 from modules.core.security_group_rules import rule_less_group
 
 from .lustre_traffic import LustreTraffic
+from .props import StorageProps
 
 FSX_CSI_DRIVER = AddonSpec("aws-fsx-csi-driver", before_nodes=False)
 FSX_CSI_DRIVER_NAME = "fsx.csi.aws.com"
@@ -49,29 +49,12 @@ def owner_tag_key(cluster_name: str) -> str:
     return f"kubernetes.io/cluster/{cluster_name}"
 
 
-@dataclass(frozen=True)
-class FsxLustreProps:
-    config: FsxLustreConfig
-    name: str
-    """The cluster's configured name: prefix of names, part of the ownership tag."""
-    cluster_name: str
-    """The cluster's name attribute (the add-on and role wait for the cluster)."""
-    kubernetes_version: str
-    vpc_id: str
-    private_subnet_ids: list[str]
-    private_subnet_zones: list[str]
-    node_security_group_id: str
-    hyperpod_security_group_id: str
-    hyperpod_enabled: str
-    """A Terraform condition: the HyperPod group's rules exist only with HyperPod."""
-    cluster_ready: list[ITerraformDependable]
-
-
 class FsxLustre(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: FsxLustreProps):
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StorageProps):
         super().__init__(scope, construct_id)
-        config = props.config
+        config = props.config.fsx_lustre
         self._props = props
+        self.config = config
         # The StorageClass provisions file systems like the configured one (or the default).
         self.provisioned = config.file_system or LustreFileSystemConfig()
         self.subnet_id = self._training_subnet()
@@ -130,7 +113,7 @@ class FsxLustre(Construct):
     def _training_subnet(self) -> str:
         """The private subnet of the training zone (unset: the first private subnet)."""
         props = self._props
-        zone = props.config.availability_zone
+        zone = self.config.availability_zone
         if zone is None:
             return Fn.element(props.private_subnet_ids, 0)
         matching = Fn.matchkeys(props.private_subnet_ids, props.private_subnet_zones, [zone])

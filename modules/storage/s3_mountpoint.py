@@ -9,9 +9,7 @@ manual alternative for clusters this stack does not manage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from cdktf import Fn, ITerraformDependable
+from cdktf import Fn
 from constructs import Construct
 
 from modules.config.storage import S3MountsConfig
@@ -19,6 +17,8 @@ from modules.core.aws_context import AwsContext
 from modules.core.eks_addon import Addon, AddonSpec
 from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
+
+from .props import StorageProps
 
 MOUNTPOINT_CSI_DRIVER = AddonSpec("aws-mountpoint-s3-csi-driver", before_nodes=False)
 MOUNTPOINT_CSI_DRIVER_NAME = "s3.csi.aws.com"
@@ -31,17 +31,8 @@ WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:DeleteObject")
 ADDON_CONFIGURATION = {"node": {"tolerateAllTaints": True}}
 
 
-@dataclass(frozen=True)
-class S3MountpointProps:
-    config: S3MountsConfig
-    name: str
-    cluster_name: str
-    kubernetes_version: str
-    cluster_ready: list[ITerraformDependable]
-
-
 class S3Mountpoint(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: S3MountpointProps):
+    def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StorageProps):
         super().__init__(scope, construct_id)
         self.identity = PodIdentityRole(
             self,
@@ -51,7 +42,7 @@ class S3Mountpoint(Construct):
             description=f"Mountpoint for Amazon S3 CSI driver of {props.name}",
             namespace=DRIVER_NAMESPACE,
             service_account=DRIVER_SERVICE_ACCOUNT,
-            inline_policies={"mount-buckets": policy_document(*bucket_statements(props.config, aws.partition))},
+            inline_policies={"mount-buckets": policy_document(*bucket_statements(props.config.s3, aws.partition))},
         )
         self.addon = Addon(
             self,

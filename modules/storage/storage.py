@@ -3,18 +3,16 @@ turns on, and the release of the volumes and claims pods mount."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdktf import Fn, ITerraformDependable
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
-from modules.config.storage import StorageConfig
 from modules.core.aws_context import AwsContext
 from modules.core.terraform_settings import PROJECT_ROOT_FROM_STACK
 
-from .fsx_lustre import FSX_CSI_DRIVER_NAME, FsxLustre, FsxLustreProps
-from .s3_mountpoint import MOUNTPOINT_CSI_DRIVER_NAME, S3Mountpoint, S3MountpointProps
+from .fsx_lustre import FSX_CSI_DRIVER_NAME, FsxLustre
+from .props import StorageProps
+from .s3_mountpoint import MOUNTPOINT_CSI_DRIVER_NAME, S3Mountpoint
 from .volumes import (
     FSX_CLAIM,
     FSX_STORAGE_CLASS,
@@ -32,27 +30,6 @@ RELEASE_NAME = "storage-volumes"
 RELEASE_NAMESPACE = "kube-system"
 
 
-@dataclass(frozen=True)
-class StorageProps:
-    config: StorageConfig
-    name: str
-    """The configured cluster name (names, tags)."""
-    region: str
-    cluster_name: str
-    kubernetes_version: str
-    vpc_id: str
-    private_subnet_ids: list[str]
-    private_subnet_zones: list[str]
-    node_security_group_id: str
-    """The EKS nodes' group: the system nodes and every Karpenter node class select it."""
-    hyperpod_security_group_id: str
-    """The HyperPod nodes' group; null when HyperPod is off."""
-    hyperpod_enabled: str
-    """A Terraform condition (``var.hyperpod_enabled``)."""
-    cluster_ready: list[ITerraformDependable]
-    """What the add-ons and the release wait for: the system nodes and cluster DNS."""
-
-
 class Storage(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StorageProps):
         super().__init__(scope, construct_id)
@@ -63,39 +40,11 @@ class Storage(Construct):
         manifests = Manifests()
         waits_for: list[ITerraformDependable] = list(props.cluster_ready)
         if config.fsx_lustre.enabled:
-            self.fsx = FsxLustre(
-                self,
-                "fsx_lustre",
-                aws=aws,
-                props=FsxLustreProps(
-                    config=config.fsx_lustre,
-                    name=props.name,
-                    cluster_name=props.cluster_name,
-                    kubernetes_version=props.kubernetes_version,
-                    vpc_id=props.vpc_id,
-                    private_subnet_ids=props.private_subnet_ids,
-                    private_subnet_zones=props.private_subnet_zones,
-                    node_security_group_id=props.node_security_group_id,
-                    hyperpod_security_group_id=props.hyperpod_security_group_id,
-                    hyperpod_enabled=props.hyperpod_enabled,
-                    cluster_ready=props.cluster_ready,
-                ),
-            )
+            self.fsx = FsxLustre(self, "fsx_lustre", aws=aws, props=props)
             self._lustre_manifests(manifests, aws)
             waits_for += [self.fsx.addon.addon, *self.fsx.associations]
         if config.s3.enabled:
-            self.s3 = S3Mountpoint(
-                self,
-                "s3_mountpoint",
-                aws=aws,
-                props=S3MountpointProps(
-                    config=config.s3,
-                    name=props.name,
-                    cluster_name=props.cluster_name,
-                    kubernetes_version=props.kubernetes_version,
-                    cluster_ready=props.cluster_ready,
-                ),
-            )
+            self.s3 = S3Mountpoint(self, "s3_mountpoint", aws=aws, props=props)
             for bucket in config.s3.buckets:
                 manifests.static_volume(
                     s3_volume_name(bucket.name),
@@ -124,8 +73,8 @@ class Storage(Construct):
 
     def _lustre_manifests(self, manifests: Manifests, aws: AwsContext) -> None:
         fsx = self.fsx
-        assert fsx is not None
-        config = fsx._props.config  # noqa: SLF001 - this package's own unit
+        assert fsx is not None  # called once the unit exists
+        config = fsx.config
         manifests.storage_class(FSX_STORAGE_CLASS, FSX_CSI_DRIVER_NAME, fsx.storage_class_parameters(), LUSTRE_MOUNT_OPTIONS)
         if fsx.file_system is not None:
             file_system, capacity = fsx.file_system, config.file_system.storage_capacity_gib  # type: ignore[union-attr]
