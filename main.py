@@ -28,21 +28,29 @@ from modules.config.hyperpod import HyperPodConfig  # noqa: E402
 from modules.config.karpenter import PoolConfig  # noqa: E402
 from modules.config.platform import PlatformConfig as Platform  # noqa: E402
 from modules.config.versions import PLATFORM_VERSION  # noqa: E402
+from modules.config.network import EndpointsConfig  # noqa: E402
+from modules.config.terraform import TerraformRule  # noqa: E402
 from modules.core.aws_context import AwsContext  # noqa: E402
 from modules.core.module import LocalModule  # noqa: E402
-from modules.core.refs import splat, variable_reference  # noqa: E402
+from modules.core.refs import variable_reference  # noqa: E402
 from modules.core.stack import ReadableStack  # noqa: E402
 from modules.core.terraform_settings import configure_backend, pin_terraform_and_providers  # noqa: E402
 from modules.core.variables import setting_variable  # noqa: E402
 from modules.eks import ClusterAccess, Eks, EksProps  # noqa: E402
 from modules.load_balancer_controller import LoadBalancerController, LoadBalancerControllerProps  # noqa: E402
 from modules.network import Network, NetworkProps  # noqa: E402
+from modules.storage import Storage, StorageProps  # noqa: E402
 
 # The root configuration's settings that a terraform.tfvars sets as the YAML keys would:
 # variable -> (model, field, where the configured value is). The HyperPod and Karpenter
 # modules validate theirs; the root validates its own.
 HYPERPOD_SETTINGS = {f"hyperpod_{field}": field for field in hyperpod.SETTINGS}
 KARPENTER_SETTINGS = {f"karpenter_gpu_{field}": field for field in karpenter.GPU_POOL_SETTINGS}
+# The YAML refuses the gateway in an existing VPC without route tables; so does the variable.
+NO_GATEWAY_WITHOUT_ROUTE_TABLES = TerraformRule(
+    "!$value",
+    "vpc_s3_gateway_endpoint needs the existing VPC's route tables: list them in vpc.existing.route_table_ids.",
+)
 
 
 class PlatformStack(ReadableStack):
@@ -85,19 +93,48 @@ class PlatformStack(ReadableStack):
                     validate=False,
                 )
 
+        existing = config.vpc.existing
+        s3_gateway = setting_variable(
+            variables,
+            "vpc_s3_gateway_endpoint",
+            EndpointsConfig,
+            "s3_gateway",
+            config.vpc.s3_gateway,
+            yaml_key="vpc.endpoints.s3_gateway",
+            rules=(NO_GATEWAY_WITHOUT_ROUTE_TABLES,) if existing is not None and not existing.route_table_ids else (),
+        )
+        interface_endpoints = setting_variable(
+            variables,
+            "vpc_interface_endpoints",
+            EndpointsConfig,
+            "interface",
+            list(config.vpc.endpoints.interface),
+            yaml_key="vpc.endpoints.interface",
+        )
+
         AwsProvider(self, "aws", region=region, default_tags=[AwsProviderDefaultTags(tags=config.tags)])
         aws = AwsContext(self, "context", region=region)
-        network = Network(self, "network", NetworkProps(vpc=config.vpc, name=config.cluster_name), aws=aws)
+        network = Network(
+            self,
+            "network",
+            NetworkProps(
+                vpc=config.vpc,
+                name=config.cluster_name,
+                s3_gateway=variable_reference(s3_gateway),
+                interface_endpoints=variable_reference(interface_endpoints),
+            ),
+            aws=aws,
+        )
         eks = Eks(
             self,
             "eks",
             aws=aws,
             props=EksProps(
                 config=config,
-                vpc_id=network.vpc.id,
+                vpc_id=network.vpc_id,
                 private_subnet_ids=network.private_subnet_ids,
                 intra_subnet_ids=network.intra_subnet_ids,
-                intra_subnet_az_ids=splat(network.intra_subnets, "availability_zone_id"),
+                intra_subnet_az_ids=network.intra_subnet_az_ids,
                 node_egress=network.private_egress,
                 kubernetes_version=kubernetes_version,
             ),
@@ -127,7 +164,7 @@ class PlatformStack(ReadableStack):
                 cluster_name=config.cluster_name,
                 cluster_name_ref=cluster.name,
                 region=region,
-                vpc_id=network.vpc.id,
+                vpc_id=network.vpc_id,
                 # Its Service webhook must not be half-installed while Karpenter's chart
                 # creates Services, so it comes second.
                 depends_on=[eks.system_nodes.node_group, *eks.addons.after_nodes, karpenter_module],
@@ -148,13 +185,34 @@ class PlatformStack(ReadableStack):
                 "eks_oidc_issuer_url": cluster.identity.get(0).oidc.get(0).issuer,
                 "eks_cluster_security_group_id": cluster.vpc_config.cluster_security_group_id,
                 "eks_node_security_group_id": eks.node_security_group_id,
-                "vpc_id": network.vpc.id,
+                "vpc_id": network.vpc_id,
                 "private_subnet_ids": network.private_subnet_ids,
-                "private_subnet_zones": splat(network.private_subnets, "availability_zone"),
+                "private_subnet_zones": network.private_subnet_zones,
                 "cluster_ready": cluster_ready,
                 "load_balancer_controller_ready": [load_balancer_controller.release.id],
                 **{field: f"${{var.{name}}}" for name, field in HYPERPOD_SETTINGS.items()},
             },
+        )
+
+        Storage(
+            self,
+            "storage",
+            aws=aws,
+            props=StorageProps(
+                config=config.storage,
+                name=config.cluster_name,
+                region=region,
+                cluster_name=cluster.name,
+                kubernetes_version=cluster.version,
+                vpc_id=network.vpc_id,
+                private_subnet_ids=network.private_subnet_ids,
+                private_subnet_zones=network.private_subnet_zones,
+                # Karpenter's node classes select this group (karpenter.sh/discovery).
+                node_security_group_id=eks.node_security_group_id,
+                hyperpod_security_group_id=hyperpod_module.output("security_group_id"),
+                hyperpod_enabled=variable_reference(hyperpod_enabled),
+                cluster_ready=[eks.system_nodes.node_group, *eks.addons.after_nodes],
+            ),
         )
 
         # Named as terraform-aws-modules/eks and /vpc name them where they overlap.
@@ -162,8 +220,8 @@ class PlatformStack(ReadableStack):
         for name, value, description in (
             ("platform_version", PLATFORM_VERSION, "Release of this platform that synthesized the configuration (CHANGELOG.md)"),
             ("region", region, "AWS region"),
-            ("vpc_id", network.vpc.id, "VPC id"),
-            ("vpc_cidr_block", network.vpc.cidr_block, "IPv4 CIDR of the VPC"),
+            ("vpc_id", network.vpc_id, "VPC id"),
+            ("vpc_cidr_block", network.vpc_cidr_block, "IPv4 CIDR of the VPC"),
             ("private_subnets", network.private_subnet_ids, "Private subnet ids (nodes, pods), one per zone"),
             ("public_subnets", network.public_subnet_ids, "Public subnet ids (NAT gateways, internet-facing load balancers)"),
             ("intra_subnets", network.intra_subnet_ids, "Intra subnet ids (EKS control plane interfaces)"),

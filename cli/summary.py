@@ -4,7 +4,8 @@ Resources are counted from the synthesized documents as Terraform will count the
 the count forms this project writes: none (one), a number, one per availability zone (the
 zones are read from the region at plan time, so the count is a number per zone), and
 ``var.<flag> ? 1 : 0`` with the flag's value from the configuration (a variable's
-default, or what the root module passes to the module). Any other form is a new kind of
+default, or what the root module passes to the module), ``length(var.<list>) > 0 ? 1 : 0``
+and ``for_each = toset(var.<list>)`` with the list's value. Any other form is a new kind of
 count this summary does not know: it says so instead of guessing.
 """
 
@@ -27,6 +28,10 @@ ZONE_DATA_SOURCE = "data.aws_availability_zones."
 FLAG = re.compile(r"^\$\{var\.([a-z0-9_]+) \? 1 : 0\}$")
 # One instance unless the caller gives the thing (the HyperPod module's OIDC provider).
 UNLESS_GIVEN = re.compile(r'^\$\{var\.([a-z0-9_]+) == "" \? 1 : 0\}$')
+# One block while a list variable has items (a group shared by the items' resources).
+ANY_ITEM = re.compile(r"^\$\{length\(var\.([a-z0-9_]+)\) > 0 \? 1 : 0\}$")
+# One instance per item of a list variable.
+PER_ITEM = re.compile(r"^\$\{toset\(var\.([a-z0-9_]+)\)\}$")
 PASSED_VARIABLE = re.compile(r"^\$\{var\.([a-z0-9_]+)\}$")
 
 
@@ -74,7 +79,22 @@ def _times(count: Any, document: dict[str, Any], passed: dict[str, Any], root: d
         value = _variable_value(document, match.group(1), passed, root)
         if isinstance(value, str):
             return int(value == ""), 0
+    match = ANY_ITEM.match(count) if isinstance(count, str) else None
+    if match:
+        value = _variable_value(document, match.group(1), passed, root)
+        if isinstance(value, list):
+            return int(bool(value)), 0
     return None
+
+
+def _instances(block: dict[str, Any], document: dict[str, Any], passed: dict[str, Any], root: dict[str, Any]) -> tuple[int, int] | None:
+    """(fixed, per zone) instances of a block, from its ``count`` or ``for_each``."""
+    for_each = block.get("for_each")
+    if for_each is None:
+        return _times(block.get("count"), document, passed, root)
+    match = PER_ITEM.match(for_each) if isinstance(for_each, str) else None
+    value = _variable_value(document, match.group(1), passed, root) if match else None
+    return (len(set(value)), 0) if isinstance(value, list) else None
 
 
 def _blocks(document: dict[str, Any]):
@@ -98,12 +118,12 @@ def resource_tallies(stack_dir: Path) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for address, block in _blocks(root):
         subsystem = block["//"]["metadata"]["path"].split("/")[1]
-        _count_into(tallies.setdefault(subsystem, Tally()), address, _times(block.get("count"), root, {}, root))
+        _count_into(tallies.setdefault(subsystem, Tally()), address, _instances(block, root, {}, root))
     for name, call in root.get("module", {}).items():
         document = json.loads((stack_dir / MODULES_FOLDER / name / "main.tf.json").read_text())
         inner = Tally()
         for address, block in _blocks(document):
-            _count_into(inner, f"module.{name}.{address}", _times(block.get("count"), document, call, root))
+            _count_into(inner, f"module.{name}.{address}", _instances(block, document, call, root))
         times = _times(call.get("count"), root, {}, root)
         tally = tallies.setdefault(f"module.{name}", Tally())
         if times is None or times[1]:
@@ -117,9 +137,18 @@ def choices(config: PlatformConfig) -> list[str]:
     """What the configuration chose, a line per subsystem."""
     vpc, state, karpenter, hyperpod = config.vpc, config.state, config.karpenter, config.hyperpod
     nat = "one NAT gateway" if vpc.nat_gateways == "single" else "a NAT gateway per zone"
+    endpoints = [*(["S3 gateway"] if vpc.s3_gateway else []), *vpc.endpoints.interface]
+    if vpc.existing is not None:
+        network = (
+            f"network: existing {vpc.existing.vpc_id} ({len(vpc.existing.private_subnet_ids)} private, "
+            f"{len(vpc.existing.public_subnet_ids)} public, {len(vpc.existing.intra_subnet_ids)} intra subnets; nothing created)"
+        )
+    else:
+        network = f"network: {vpc.cidr}, every zone of the region up to {vpc.max_azs} (read at plan), {nat}, " + (
+            f"flow logs kept {vpc.flow_logs.retention_days} days" if vpc.flow_logs.enabled else "no flow logs"
+        )
     lines = [
-        f"network: {vpc.cidr}, every zone of the region up to {vpc.max_azs} (read at plan), {nat}, "
-        + (f"flow logs kept {vpc.flow_logs.retention_days} days" if vpc.flow_logs.enabled else "no flow logs"),
+        network + f"; endpoints: {', '.join(endpoints) if endpoints else 'none'}",
         f"eks: Kubernetes {config.kubernetes_version}, "
         + ("public endpoint" if config.eks.endpoint_public_access else "private endpoint only"),
     ]
@@ -129,6 +158,19 @@ def choices(config: PlatformConfig) -> list[str]:
     else:
         lines.append(f"state: local file {state.local_path or f'terraform.{config.name}.tfstate'} (project root)")
     lines.append("karpenter: " + "; ".join(pool_summary(pool) for pool in karpenter.pools))
+    fsx, s3 = config.storage.fsx_lustre, config.storage.s3
+    storage = []
+    if fsx.enabled:
+        made = fsx.file_system
+        what = (
+            f"{made.deployment_type} {made.storage_capacity_gib} GiB in {fsx.availability_zone or 'the first zone'}"
+            if made
+            else (f"existing {fsx.existing.id}" if fsx.existing else "StorageClass only")
+        )
+        storage.append(f"FSx for Lustre ({what})")
+    if s3.enabled:
+        storage.append(f"S3 mounts of {', '.join(b.name for b in s3.buckets)}")
+    lines.append(f"storage: {'; '.join(storage) if storage else 'none'}")
     if hyperpod.enabled:
         groups = ", ".join(f"{g.name} {g.instance_count}x {g.instance_type}" for g in hyperpod.instance_groups)
         lines.append(f"hyperpod: {hyperpod.cluster_name_for(config.name)}, node recovery {hyperpod.node_recovery}, groups {groups}")

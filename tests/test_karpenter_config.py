@@ -136,7 +136,7 @@ BAD_INPUTS = [
     ("efa on a type without efa", "karpenter:\n  pools:\n    - kind: gpu\n      efa: true\n      instance_types: [p5.48xlarge, g6e.xlarge]\n      limits: {cpu: 192, memory_gi: 2048, gpus: 8}\n",
      "karpenter.pools[0]", "g6e.xlarge has no EFA"),
     ("zone shape", "karpenter:\n  pools:\n    - kind: gpu\n      zones: [a]\n", "karpenter.pools[0].zones[0]", "availability zone"),
-    ("zone of another region", "karpenter:\n  pools:\n    - kind: gpu\n      zones: [eu-west-1a]\n", "karpenter.pools[0].zones has 'eu-west-1a', not a zone of region us-west-2", "us-west-2a"),
+    ("zone of another region", "karpenter:\n  pools:\n    - kind: gpu\n      zones: [eu-west-1a]\n", "karpenter.pools[0].zones 'eu-west-1a' is not in region us-west-2", "us-west-2a"),
     ("reserved without reservations", "karpenter:\n  pools:\n    - kind: gpu\n      capacity_types: [reserved]\n", "karpenter.pools[0]", "capacity_reservations is empty"),
     ("reservations without reserved", "karpenter:\n  pools:\n    - kind: gpu\n      capacity_reservations: [{id: cr-0123456789abcdef0}]\n", "karpenter.pools[0]", "add reserved"),
     ("reservation id shape", "karpenter:\n  pools:\n    - kind: gpu\n      capacity_types: [reserved]\n      capacity_reservations: [{id: cr_1}]\n",

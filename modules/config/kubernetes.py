@@ -15,3 +15,8 @@ LABEL_VALUE_PATTERN = rf"^({_LABEL_NAME})?$"
 LabelKey = Annotated[str, described(LABEL_KEY_PATTERN, "a Kubernetes key such as example.com/team or team")]
 LabelValue = Annotated[str, described(LABEL_VALUE_PATTERN, "at most 63 letters, digits, '-', '_' or '.', alphanumeric at both ends")]
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+# A namespace (and any DNS-1123 label): at most 63 lowercase letters, digits and '-',
+# alphanumeric at both ends.
+DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+Namespace = Annotated[str, described(DNS_LABEL_PATTERN, "a Kubernetes namespace: at most 63 lowercase letters, digits and '-', alphanumeric at both ends")]

@@ -3,14 +3,44 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section, check_log_retention
+from .patterns import described
 
 # AWS accepts VPC CIDR blocks from /16 (largest) to /28 (smallest).
 VPC_PREFIX_RANGE = (16, 28)
+
+
+def ec2_id(prefix: str) -> str:
+    """The pattern of an EC2 resource id: the prefix and 8 or 17 hexadecimal digits."""
+    return rf"^{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})$"
+
+
+VpcId = Annotated[str, described(ec2_id("vpc"), "a VPC id such as vpc-0123456789abcdef0")]
+SubnetId = Annotated[str, described(ec2_id("subnet"), "a subnet id such as subnet-0123456789abcdef0")]
+RouteTableId = Annotated[str, described(ec2_id("rtb"), "a route table id such as rtb-0123456789abcdef0")]
+SecurityGroupId = Annotated[str, described(ec2_id("sg"), "a security group id such as sg-0123456789abcdef0")]
+
+# Interface endpoints the nodes and controllers can use instead of the NAT gateway:
+# the endpoint service's short name (com.amazonaws.<region>.<name>) -> who needs it.
+INTERFACE_ENDPOINT_SERVICES: dict[str, str] = {
+    "ecr.api": "image pulls: registry API (ECR)",
+    "ecr.dkr": "image pulls: layers and manifests (ECR)",
+    "sts": "Pod Identity and IRSA credentials, Helm's and Karpenter's AWS calls",
+    "ec2": "Karpenter launches and describes instances, the VPC CNI manages interfaces",
+    "logs": "CloudWatch Logs: HyperPod, the observability add-on",
+    "ssm": "Karpenter resolves AMI parameters; Session Manager to nodes",
+    "ssmmessages": "Session Manager sessions to nodes",
+    "ec2messages": "Session Manager and Run Command on nodes",
+    "eks": "Karpenter and the load balancer controller describe the cluster",
+    "eks-auth": "EKS Pod Identity: the agent exchanges service account tokens for credentials",
+    "sqs": "Karpenter's interruption queue",
+    "sagemaker.api": "HyperPod operators and the training operator call SageMaker",
+}
+InterfaceEndpoint = Literal[tuple(INTERFACE_ENDPOINT_SERVICES)]  # type: ignore[valid-type]
 
 
 class FlowLogsConfig(Section):
@@ -22,6 +52,69 @@ class FlowLogsConfig(Section):
     @classmethod
     def _retention_is_accepted(cls, value: int) -> int:
         return check_log_retention(value)
+
+
+class EndpointsConfig(Section):
+    s3_gateway: bool | None = Field(
+        default=None,
+        description=(
+            "S3 gateway endpoint on the private and intra route tables (free; S3 traffic skips the NAT "
+            "gateway). Unset: on for a VPC the stack creates, off in an existing one (which then needs "
+            "vpc.existing.route_table_ids)."
+        ),
+    )
+    interface: list[InterfaceEndpoint] = Field(
+        default_factory=list,
+        description=(
+            "Interface endpoints in the private subnets, private DNS on, behind a security group that "
+            "admits only the VPC's CIDR on 443 (billed per zone and hour)."
+        ),
+    )
+
+    @field_validator("interface")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        twice = sorted({name for name in value if value.count(name) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once")
+        return value
+
+
+class ExistingVpcConfig(Section):
+    """A VPC the stack uses instead of creating one: it then creates no VPC, subnets,
+    gateways, routes or flow logs there, only what the configuration asks of it."""
+
+    vpc_id: VpcId = Field(description="The VPC's id.")
+    private_subnet_ids: list[SubnetId] = Field(
+        min_length=1, description="Subnets of the nodes and pods, with a route out (NAT or endpoints)."
+    )
+    public_subnet_ids: list[SubnetId] = Field(
+        description="Subnets of internet-facing load balancers; [] for a VPC without them."
+    )
+    intra_subnet_ids: list[SubnetId] = Field(
+        min_length=2, description="Subnets of the EKS control plane interfaces, in at least two zones."
+    )
+    route_table_ids: list[RouteTableId] = Field(
+        default_factory=list,
+        description="Route tables of the private and intra subnets, for the S3 gateway endpoint (vpc.endpoints.s3_gateway).",
+    )
+
+    @model_validator(mode="after")
+    def _each_subnet_once(self) -> "ExistingVpcConfig":
+        seen: dict[str, str] = {}
+        for tier in ("private_subnet_ids", "public_subnet_ids", "intra_subnet_ids"):
+            for subnet in getattr(self, tier):
+                if subnet in seen:
+                    where = "twice" if seen[subnet] == tier else f"in {seen[subnet]} and {tier}"
+                    raise ValueError(f"subnet {subnet} is listed {where}: give each subnet once, in one tier")
+                seen[subnet] = tier
+        if len(set(self.route_table_ids)) != len(self.route_table_ids):
+            raise ValueError("route_table_ids lists a route table more than once")
+        return self
+
+
+# What configures a VPC the stack creates: meaningless with vpc.existing.
+CREATED_VPC_FIELDS = ("cidr", "nat_gateways", "max_azs", "private_subnet_prefix", "public_subnet_prefix", "intra_subnet_prefix", "flow_logs")
 
 
 class VpcConfig(Section):
@@ -46,6 +139,11 @@ class VpcConfig(Section):
         default=24, ge=18, le=28, description="Prefix length of each intra subnet (EKS control plane ENIs)."
     )
     flow_logs: FlowLogsConfig = FlowLogsConfig()
+    endpoints: EndpointsConfig = EndpointsConfig()
+    existing: ExistingVpcConfig | None = Field(
+        default=None,
+        description="Use this VPC and its subnets instead of creating a network (see README, Existing VPC).",
+    )
 
     @field_validator("cidr")
     @classmethod
@@ -64,6 +162,37 @@ class VpcConfig(Section):
         for problem in subnet_plan_problems(self):
             raise ValueError(problem)
         return self
+
+    @model_validator(mode="after")
+    def _existing_vpc_is_used_as_it_is(self) -> "VpcConfig":
+        existing = self.existing
+        if existing is None:
+            return self
+        configured = [name for name in CREATED_VPC_FIELDS if name in self.model_fields_set]
+        if configured:
+            verb = "configures" if len(configured) == 1 else "configure"
+            raise ValueError(
+                f"vpc.{', vpc.'.join(configured)} {verb} a VPC the stack creates, but vpc.existing names one "
+                "to use as it is: remove " + ("it" if len(configured) == 1 else "them")
+            )
+        if self.endpoints.s3_gateway and not existing.route_table_ids:
+            raise ValueError(
+                "vpc.endpoints.s3_gateway is true in an existing VPC: list the route tables of its private and "
+                "intra subnets in vpc.existing.route_table_ids, or set s3_gateway to false"
+            )
+        if existing.route_table_ids and not self.endpoints.s3_gateway:
+            raise ValueError(
+                "vpc.existing.route_table_ids serve only the S3 gateway endpoint: set vpc.endpoints.s3_gateway "
+                "to true, or remove them"
+            )
+        return self
+
+    @property
+    def s3_gateway(self) -> bool:
+        """Whether the stack creates the S3 gateway endpoint (unset: only in its own VPC)."""
+        if self.endpoints.s3_gateway is None:
+            return self.existing is None
+        return self.endpoints.s3_gateway
 
     @property
     def network(self) -> ipaddress.IPv4Network:

@@ -19,6 +19,7 @@ from .hyperpod import HyperPodConfig
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
+from .storage import StorageConfig
 from .aws_api import regions, source_of
 from .cfn import definition, limits
 from .patterns import described
@@ -71,6 +72,7 @@ class PlatformConfig(Section):
     eks: EksConfig = EksConfig()
     karpenter: KarpenterConfig = KarpenterConfig()
     hyperpod: HyperPodConfig = HyperPodConfig()
+    storage: StorageConfig = StorageConfig()
     state: StateConfig = StateConfig()
     tags: dict[TagKey, TagValue] = Field(
         default_factory=lambda: {"project": "ml-platform", "managed-by": "cdktf"},
@@ -145,25 +147,18 @@ class PlatformConfig(Section):
         return self
 
     @model_validator(mode="after")
-    def _hyperpod_zones_in_region(self) -> "PlatformConfig":
-        for index, group in enumerate(self.hyperpod.instance_groups):
-            zone = group.availability_zone
+    def _zones_in_region(self) -> "PlatformConfig":
+        """Every zone a setting names is a zone of the configured region (one check, one
+        message, for HyperPod groups, Karpenter pools and the FSx training zone)."""
+        named = [
+            *((f"hyperpod.instance_groups[{i}].availability_zone", g.availability_zone)
+              for i, g in enumerate(self.hyperpod.instance_groups)),
+            *((f"karpenter.pools[{i}].zones", zone) for i, pool in enumerate(self.karpenter.pools) for zone in pool.zones),
+            ("storage.fsx_lustre.availability_zone", self.storage.fsx_lustre.availability_zone),
+        ]
+        for key, zone in named:
             if zone is not None and zone[:-1] != self.region:
-                raise ValueError(
-                    f"hyperpod.instance_groups[{index}].availability_zone {zone!r} is not in region "
-                    f"{self.region}: use a zone such as {self.region}a"
-                )
-        return self
-
-    @model_validator(mode="after")
-    def _karpenter_zones_in_region(self) -> "PlatformConfig":
-        for index, pool in enumerate(self.karpenter.pools):
-            for zone in pool.zones:
-                if zone[:-1] != self.region:
-                    raise ValueError(
-                        f"karpenter.pools[{index}].zones has {zone!r}, not a zone of region {self.region}: "
-                        f"use a zone such as {self.region}a"
-                    )
+                raise ValueError(f"{key} {zone!r} is not in region {self.region}: use a zone such as {self.region}a")
         return self
 
     @property
@@ -181,6 +176,14 @@ class PlatformConfig(Section):
                 f"{entry.end_of_standard_support.isoformat()} and is in extended support "
                 f"(billed extra) until {entry.end_of_extended_support.isoformat()}; plan an upgrade "
                 f"to a version in standard support: {', '.join(standard_versions(today))}."
+            )
+        fsx = self.storage.fsx_lustre
+        pinned = sorted({g.availability_zone for g in self.hyperpod.instance_groups if g.availability_zone} - {fsx.availability_zone})
+        if self.hyperpod.enabled and fsx.file_system and fsx.availability_zone and pinned:
+            notes.append(
+                f"The FSx for Lustre file system is in {fsx.availability_zone} but HyperPod groups are pinned to "
+                f"{', '.join(pinned)}: reads cross zones (slower, billed per GB); set "
+                "storage.fsx_lustre.availability_zone to the training zone."
             )
         if self.eks.public_endpoint_open_to_world:
             notes.append(

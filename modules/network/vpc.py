@@ -1,4 +1,10 @@
-"""The VPC construct."""
+"""The network: a VPC the stack creates, or an existing one used as it is.
+
+Either way ``Network`` gives its consumers (EKS, HyperPod, the load balancer controller,
+storage) the same attributes: the VPC's id and CIDR, the subnet ids per tier, the zones of
+the private subnets and the zone ids of the intra subnets, and what nodes wait for before
+they boot.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
     DataAwsAvailabilityZones,
     DataAwsAvailabilityZonesFilter,
 )
+from cdktf_cdktf_provider_aws.data_aws_subnet import DataAwsSubnet
+from cdktf_cdktf_provider_aws.data_aws_vpc import DataAwsVpc
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
@@ -17,14 +25,17 @@ from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
 from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.ec2_tag import Ec2Tag
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Construct
 
-from modules.config.network import VpcConfig
+from modules.config.network import ExistingVpcConfig, VpcConfig
 from modules.core.aws_context import AwsContext
+from modules.core.nodes import DISCOVERY_TAG
 from modules.core.refs import splat
 
 from .cidr_plan import SubnetTier, subnet_tiers
+from .endpoints import Endpoints, EndpointsProps
 from .flow_logs import FlowLogs
 
 
@@ -33,17 +44,89 @@ class NetworkProps:
     vpc: VpcConfig
     name: str
     """Prefix of Name tags and the value of ``karpenter.sh/discovery`` on private subnets."""
+    s3_gateway: str
+    """A Terraform condition: whether the S3 gateway endpoint exists (``var.vpc_s3_gateway_endpoint``)."""
+    interface_endpoints: str
+    """A Terraform list of interface endpoint services (``var.vpc_interface_endpoints``)."""
 
 
 class Network(Construct):
-    """A VPC spanning every available AZ of the region (up to ``max_azs``), found at apply time.
+    """A VPC spanning every available AZ of the region (up to ``max_azs``), found at apply
+    time; or, with ``vpc.existing``, the given VPC and subnets (see ``_use_existing``).
 
-    Intra subnets have no route out: they hold only the EKS control-plane ENIs.
+    Intra subnets have no route out: they hold only the EKS control-plane ENIs. The S3
+    gateway endpoint and the interface endpoints follow ``vpc.endpoints``.
     """
+
+    vpc_id: str
+    vpc_cidr_block: str
+    private_subnet_ids: list[str]
+    public_subnet_ids: list[str]
+    intra_subnet_ids: list[str]
+    private_subnet_zones: list[str]
+    """The zone of each private subnet, in the same order."""
+    intra_subnet_az_ids: list[str]
+    """The zone id of each intra subnet, in the same order (EKS refuses some zone ids)."""
+    private_egress: list[ITerraformDependable]
+    """What nodes in the private subnets wait for before they boot (their route out)."""
 
     def __init__(self, scope: Construct, construct_id: str, props: NetworkProps, *, aws: AwsContext):
         super().__init__(scope, construct_id)
         self._props = props
+        if props.vpc.existing is not None:
+            route_table_ids = self._use_existing(props.vpc.existing)
+        else:
+            route_table_ids = self._create(aws)
+        self.endpoints = Endpoints(
+            self,
+            "endpoints",
+            EndpointsProps(
+                name=props.name,
+                vpc_id=self.vpc_id,
+                vpc_cidr_block=self.vpc_cidr_block,
+                subnet_ids=self.private_subnet_ids,
+                route_table_ids=route_table_ids,
+                s3_gateway=props.s3_gateway,
+                interface_services=props.interface_endpoints,
+            ),
+        )
+
+    def _use_existing(self, existing: ExistingVpcConfig) -> list[str]:
+        """Reads the given VPC and subnets (their CIDR and zones) and creates nothing in the
+        network but the discovery tag Karpenter selects the private subnets by: the tag
+        is this cluster's, so it goes when the stack is destroyed."""
+        vpc = DataAwsVpc(self, "existing_vpc", id=existing.vpc_id)
+        private = self._read_subnets("existing_private_subnets", existing.private_subnet_ids)
+        intra = self._read_subnets("existing_intra_subnets", existing.intra_subnet_ids)
+        count = TerraformCount.of(len(existing.private_subnet_ids))
+        Ec2Tag(
+            self,
+            "existing_private_subnet_discovery_tags",
+            count=count,
+            resource_id=Fn.element(existing.private_subnet_ids, Token.as_number(count.index)),
+            key=DISCOVERY_TAG,
+            value=self._props.name,
+        )
+        self.vpc_id = vpc.id
+        self.vpc_cidr_block = vpc.cidr_block
+        self.private_subnet_ids = list(existing.private_subnet_ids)
+        self.public_subnet_ids = list(existing.public_subnet_ids)
+        self.intra_subnet_ids = list(existing.intra_subnet_ids)
+        self.private_subnet_zones = splat(private, "availability_zone")
+        self.intra_subnet_az_ids = splat(intra, "availability_zone_id")
+        # The existing VPC's routes out are in place before the stack runs.
+        self.private_egress = []
+        return list(existing.route_table_ids)
+
+    def _read_subnets(self, construct_id: str, subnet_ids: list[str]) -> DataAwsSubnet:
+        count = TerraformCount.of(len(subnet_ids))
+        return DataAwsSubnet(
+            self, construct_id, count=count, id=Fn.element(subnet_ids, Token.as_number(count.index))
+        )
+
+    def _create(self, aws: AwsContext) -> list[str]:
+        """Creates the VPC; returns the route tables the S3 gateway endpoint joins."""
+        props = self._props
         tiers = subnet_tiers(props.vpc)
 
         self.availability_zones = DataAwsAvailabilityZones(
@@ -74,23 +157,25 @@ class Network(Construct):
         public = self._subnets(tiers["public"], {"kubernetes.io/role/elb": "1"}, map_public_ip=False)
         private = self._subnets(
             tiers["private"],
-            {"kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": props.name},
+            {"kubernetes.io/role/internal-elb": "1", DISCOVERY_TAG: props.name},
         )
         intra = self._subnets(tiers["intra"], {})
 
         nat_gateway_ids = self._nat_gateways(public)
         self._public_routes(public)
-        private_routes = self._private_routes(private, nat_gateway_ids)
-        self._intra_routes(intra)
+        private_routes, private_tables = self._private_routes(private, nat_gateway_ids)
+        intra_table = self._intra_routes(intra)
         # Nodes in private subnets pull images through NAT: they wait for their route out.
-        self.private_egress: list[ITerraformDependable] = [self._nat, private_routes]
+        self.private_egress = [self._nat, private_routes]
 
-        self.public_subnets = public
-        self.private_subnets = private
-        self.intra_subnets = intra
+        self.vpc_id = self.vpc.id
+        self.vpc_cidr_block = self.vpc.cidr_block
         self.public_subnet_ids = splat(public, "id")
         self.private_subnet_ids = splat(private, "id")
         self.intra_subnet_ids = splat(intra, "id")
+        self.private_subnet_zones = splat(private, "availability_zone")
+        self.intra_subnet_az_ids = splat(intra, "availability_zone_id")
+        return Token.as_list(Fn.concat([splat(private_tables, "id"), [intra_table.id]]))
 
     def _az_name(self, index: str) -> str:
         return Fn.element(self.availability_zones.names, Token.as_number(index))
@@ -156,7 +241,7 @@ class Network(Construct):
         )
         self._associate("public", public, [table.id])
 
-    def _private_routes(self, private: Subnet, nat_gateway_ids: list[str]) -> Route:
+    def _private_routes(self, private: Subnet, nat_gateway_ids: list[str]) -> tuple[Route, RouteTable]:
         count = TerraformCount.of(self.az_count)
         tables = RouteTable(
             self,
@@ -176,8 +261,9 @@ class Network(Construct):
             nat_gateway_id=Fn.element(nat_gateway_ids, Token.as_number(route_count.index)),
         )
         self._associate("private", private, splat(tables, "id"))
-        return routes
+        return routes, tables
 
-    def _intra_routes(self, intra: Subnet) -> None:
+    def _intra_routes(self, intra: Subnet) -> RouteTable:
         table = RouteTable(self, "intra_route_table", vpc_id=self.vpc.id, tags={"Name": f"{self._props.name}-intra"})
         self._associate("intra", intra, [table.id])
+        return table

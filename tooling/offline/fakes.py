@@ -598,3 +598,56 @@ def _eks_cluster_data(config: dict[str, Any], ctx: Context) -> dict[str, Any]:
         "access_config": [{"authentication_mode": "API_AND_CONFIG_MAP", "bootstrap_cluster_creator_admin_permissions": False}],
         "upgrade_policy": [{"support_type": "EXTENDED"}],
     }
+
+
+# --- FSx and VPC endpoints (storage and network) ---------------------------------------------
+
+
+@resource("aws_fsx_lustre_file_system")
+def _fsx_lustre(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    ident = f"fs-0{ctx.hex(16, 'fsx')}"
+    # FSx names Lustre file systems <id>.fsx.<region>.<suffix>; the mount name is 8
+    # characters (SCRATCH_1's is "fsx").
+    mount = "fsx" if state.get("deployment_type") == "SCRATCH_1" else ctx.hex(8, "mount")
+    return {"id": ident, "arn": ctx.arn("fsx", f"file-system/{ident}"), "dns_name": f"{ident}.fsx.{ctx.region}.{ctx.dns_suffix}",
+            "mount_name": mount, "owner_id": ctx.account, "network_interface_ids": [f"eni-0{ctx.hex(16, 'fsx-eni')}"],
+            "vpc_id": f"vpc-0{ctx.hex(16, 'fsx-vpc')}"}
+
+
+@resource("aws_fsx_data_repository_association")
+def _fsx_association(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    ident = f"dra-0{ctx.hex(16, 'dra')}"
+    return {"id": ident, "association_id": ident, "arn": ctx.arn("fsx", f"association/{state.get('file_system_id')}/{ident}")}
+
+
+@resource("aws_ec2_tag")
+def _ec2_tag(state: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    return {"id": f"{state.get('resource_id')},{state.get('key')}"}
+
+
+@data_source("aws_vpc_endpoint_service")
+def _endpoint_service(config: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    service = config.get("service") or "s3"
+    name = config.get("service_name") or f"com.amazonaws.{ctx.region}.{service}"
+    kind = config.get("service_type") or "Interface"
+    return {"id": ctx.hex(8, name, kind), "service": service, "service_name": name, "service_type": kind,
+            "availability_zones": ctx.zone_names(), "owner": "amazon", "acceptance_required": False,
+            "private_dns_name": None if kind == "Gateway" else f"{service}.{ctx.region}.{ctx.dns_suffix}"}
+
+
+@data_source("aws_subnet")
+def _subnet_data(config: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """An existing subnet: spread over the region's zones by its id, in a 10.0.0.0/16 VPC."""
+    ident = config.get("id") or f"subnet-0{ctx.hex(16, 'subnet')}"
+    index = int(hashlib.sha256(str(ident).encode()).hexdigest(), 16) % ctx.zones
+    zone = ctx.zone_names()[index]
+    return {"id": ident, "arn": ctx.arn("ec2", f"subnet/{ident}"), "availability_zone": zone,
+            "availability_zone_id": ctx.zone_ids()[index], "cidr_block": f"10.0.{index * 16}.0/20",
+            "vpc_id": f"vpc-0{ctx.hex(16, 'existing-vpc')}", "owner_id": ctx.account, "state": "available"}
+
+
+@data_source("aws_vpc")
+def _vpc_data(config: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    ident = config.get("id") or f"vpc-0{ctx.hex(16, 'existing-vpc')}"
+    return {"id": ident, "arn": ctx.arn("ec2", f"vpc/{ident}"), "cidr_block": "10.0.0.0/16", "owner_id": ctx.account,
+            "enable_dns_support": True, "enable_dns_hostnames": True, "state": "available"}
