@@ -115,3 +115,10 @@ def test_standard_upgrade_policy_is_allowed_while_in_standard_support():
         {"kubernetes_version": "1.34", "eks": {"upgrade_policy": {"support_type": "STANDARD"}}}, today=TODAY
     )
     assert config.eks.upgrade_policy.support_type == "STANDARD"
+
+
+def test_a_pattern_has_one_description():
+    from modules.config.patterns import described
+
+    with pytest.raises(ValueError, match="described twice"):
+        described(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "another wording of the DNS label")

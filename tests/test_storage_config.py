@@ -60,7 +60,7 @@ def test_lowest_tier_when_unset_and_customer_key_only_for_persistent_types():
         (fsx({}, existing={"id": "fs-0123456789abcdef0", "mount_name": "abcdef12", "security_group_id": "sg-01234567"}), "sets both file_system (create one) and existing (use one)"),
         (fsx(existing={"id": "fs-1", "mount_name": "abcdef12", "security_group_id": "sg-01234567"}), f"{FSX}.existing.id: must be an FSx file system id"),
         (fsx(existing={"id": "fs-0123456789abcdef0", "mount_name": "abcdef12"}), f"{FSX}.existing.security_group_id: is required"),
-        (fsx(namespace="Team_A"), f"{FSX}.namespace: must be a Kubernetes namespace"),
+        (fsx(namespace="Team_A"), f"{FSX}.namespace: must be at most 63 lowercase letters, digits and '-'"),
         (fsx({"data_repositories": [{"bucket": "ab", "file_system_path": "/data"}]}), "data_repositories[0].bucket: must be 3-63 lowercase"),
         (fsx({"data_repositories": [{"bucket": "data-bucket", "file_system_path": "data"}]}), "data_repositories[0].file_system_path: must be an absolute directory"),
         (fsx({"data_repositories": [{"bucket": "data-bucket", "prefix": "x", "file_system_path": "/data"}]}), "data_repositories[0].prefix: must be an S3 key prefix ending with '/'"),

@@ -25,7 +25,7 @@ from pydantic import Field, field_validator, model_validator
 from .base import Section
 from .ec2_instance_types import EFA_INSTANCE_TYPES, GPU_INSTANCES
 from .hyperpod import AvailabilityZone
-from .kubernetes import LabelKey, LabelValue, TaintEffect
+from .kubernetes import DNS_LABEL_PATTERN, DnsLabel, LabelKey, LabelValue, TaintEffect
 from .patterns import described
 from .terraform import TerraformRule
 
@@ -51,8 +51,9 @@ GpuInstanceType = Annotated[
 ]
 # A pool's and a node class's name is the value of the karpenter.sh/nodepool label (and
 # the EC2NodeClass's name): a label value, lowercase, as Kubernetes object names are.
-POOL_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-PoolName = Annotated[str, described(POOL_NAME_PATTERN, "1-63 lowercase letters, digits and hyphens, alphanumeric at both ends")]
+# Pool and node class names are Kubernetes object names of the DNS-label kind.
+POOL_NAME_PATTERN = DNS_LABEL_PATTERN
+PoolName = DnsLabel
 # What the EC2NodeClass CRD of the pinned chart accepts.
 CAPACITY_RESERVATION_ID_PATTERN = r"^cr-[0-9a-z]+$"
 PLACEMENT_GROUP_ID_PATTERN = r"^pg-[0-9a-z]+$"

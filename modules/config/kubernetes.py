@@ -19,4 +19,5 @@ TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 # A namespace (and any DNS-1123 label): at most 63 lowercase letters, digits and '-',
 # alphanumeric at both ends.
 DNS_LABEL_PATTERN = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-Namespace = Annotated[str, described(DNS_LABEL_PATTERN, "a Kubernetes namespace: at most 63 lowercase letters, digits and '-', alphanumeric at both ends")]
+DnsLabel = Annotated[str, described(DNS_LABEL_PATTERN, "at most 63 lowercase letters, digits and '-', alphanumeric at both ends")]
+Namespace = DnsLabel

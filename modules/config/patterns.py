@@ -13,12 +13,20 @@ _HINTS: dict[str, str] = {}
 
 
 def described(regex: str, hint: str, **lengths: int) -> StringConstraints:
-    _HINTS[regex] = hint
+    _describe(regex, hint)
     return StringConstraints(pattern=regex, **lengths)
 
 
 def remember(regex: str, hint: str) -> None:
     """Describe a pattern that comes from elsewhere (a published schema)."""
+    _describe(regex, hint)
+
+
+def _describe(regex: str, hint: str) -> None:
+    # One description per pattern: a second, different one would make the message depend
+    # on import order. Give the pattern a name and import it instead.
+    if _HINTS.get(regex, hint) != hint:
+        raise ValueError(f"pattern {regex!r} is described twice: {_HINTS[regex]!r} and {hint!r}")
     _HINTS[regex] = hint
 
 
