@@ -18,6 +18,7 @@ from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
 from modules.core.eks_addon import Addon, AddonSpec
 
+from .bucket_key import BucketKey
 from .inference_operator import INFERENCE_OPERATOR, InferenceOperator, InferenceOperatorProps
 
 TRAINING_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-training-operator", before_nodes=False)
@@ -67,6 +68,7 @@ class HyperPodAddonsProps:
     vpc_id: str
     oidc_issuer_url: str
     oidc_provider_arn_reference: str
+    bucket_key: BucketKey
 
 
 class HyperPodAddons(Construct):
@@ -183,6 +185,7 @@ class HyperPodAddons(Construct):
                 oidc_issuer_url=props.oidc_issuer_url,
                 oidc_provider_arn_reference=props.oidc_provider_arn_reference,
                 model_buckets=tuple(props.config.inference_operator.model_buckets),
+                bucket_key=props.bucket_key,
             ),
         )
         self.inference_operator = operator

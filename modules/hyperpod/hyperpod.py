@@ -33,6 +33,7 @@ from modules.core.refs import Expression, address, variable_reference
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
 from .autoscaling import AutoscalerRole
+from .bucket_key import BucketKey
 from .desired_state import Entry, cluster_fields, instance_groups
 from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies, hcl_bool
@@ -70,13 +71,17 @@ class HyperPod(Construct):
     ):
         super().__init__(scope, construct_id)
         name = inputs.token("name")
-        self.scripts = LifecycleScripts(self, "lifecycle_scripts", name_reference=inputs.reference("name"))
+        self.bucket_key = BucketKey(self, "bucket_key", aws=aws, name=name)
+        self.scripts = LifecycleScripts(
+            self, "lifecycle_scripts", name_reference=inputs.reference("name"), kms_key_arn=self.bucket_key.arn
+        )
         self.execution_role = ExecutionRole(
             self,
             "execution_role",
             aws=aws,
             name=name,
             lifecycle_bucket_arn=self.scripts.arn,
+            lifecycle_key=self.bucket_key.use("DecryptScripts", self.scripts.arn),
             eks_cluster_arn=inputs.token("eks_cluster_arn"),
         )
         self.security_group = HyperPodSecurityGroup(
@@ -165,6 +170,7 @@ class HyperPod(Construct):
                 vpc_id=inputs.token("vpc_id"),
                 oidc_issuer_url=inputs.token("eks_oidc_issuer_url"),
                 oidc_provider_arn_reference=inputs.reference("eks_oidc_provider_arn"),
+                bucket_key=self.bucket_key,
             ),
         )
         self._outputs(inputs)
