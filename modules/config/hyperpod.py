@@ -30,6 +30,35 @@ HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
 InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
 AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
 AvailabilityZone = Annotated[str, described(AVAILABILITY_ZONE_PATTERN, "an availability zone name such as us-west-2a")]
+# A group pinned to a zone the VPC has no private subnet in: one description, said by synth
+# (``PlatformConfig``, which knows the region and vpc.max_azs) and by the HyperPod module's
+# precondition at plan (which knows the zones the VPC's subnets are in).
+ZONE_WITHOUT_SUBNET = (
+    "instance group {group} is pinned to availability_zone {zone}, where the VPC has no private subnet "
+    "(it has one in each of {zones}): pin the group to one of those zones or leave availability_zone unset"
+)
+
+
+def zone_without_subnet(group: str, zone: str, zones: str) -> str:
+    """``ZONE_WITHOUT_SUBNET`` for ``group``; the arguments are text (values at synth, or
+    Terraform template interpolations in the module's precondition)."""
+    return ZONE_WITHOUT_SUBNET.format(group=group, zone=zone, zones=zones)
+
+
+def first_zones(region: str, max_azs: int) -> str:
+    """The zones the VPC gets subnets in, as synth can name them: the region's zones in
+    name order (the VPC takes the first ``vpc.max_azs`` of them)."""
+    if max_azs == 1:
+        return f"the first zone of {region} in name order ({region}a)"
+    return f"the first {max_azs} zones of {region} in name order ({region}a, {region}b, ...)"
+
+
+def zone_beyond_first(zone: str, region: str, max_azs: int) -> bool:
+    """True when ``zone`` cannot be one of the VPC's zones: another region's, or a letter
+    past the first ``max_azs`` (the VPC takes the region's zones in name order)."""
+    return zone[:-1] != region or ord(zone[-1]) - ord("a") >= max_azs
+
+
 DeepHealthCheck = Literal[enum("DeepHealthCheckType")]  # type: ignore[valid-type]
 DEEP_HEALTH_CHECKS: tuple[str, ...] = enum("DeepHealthCheckType")
 

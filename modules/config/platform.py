@@ -15,7 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import Section
 from .eks import EksConfig
-from .hyperpod import HyperPodConfig
+from .hyperpod import HyperPodConfig, first_zones, zone_beyond_first, zone_without_subnet
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
@@ -145,13 +145,14 @@ class PlatformConfig(Section):
         return self
 
     @model_validator(mode="after")
-    def _hyperpod_zones_in_region(self) -> "PlatformConfig":
+    def _hyperpod_zones_have_a_subnet(self) -> "PlatformConfig":
+        # The HyperPod module's precondition says the same at plan (hyperpod.zone_without_subnet).
         for index, group in enumerate(self.hyperpod.instance_groups):
             zone = group.availability_zone
-            if zone is not None and zone[:-1] != self.region:
+            if zone is not None and zone_beyond_first(zone, self.region, self.vpc.max_azs):
                 raise ValueError(
-                    f"hyperpod.instance_groups[{index}].availability_zone {zone!r} is not in region "
-                    f"{self.region}: use a zone such as {self.region}a"
+                    f"hyperpod.instance_groups[{index}].availability_zone: "
+                    + zone_without_subnet(group.name, zone, first_zones(self.region, self.vpc.max_azs))
                 )
         return self
 

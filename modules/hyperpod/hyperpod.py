@@ -20,6 +20,7 @@ from constructs import Construct
 from modules.config.cfn import Cfn
 from modules.config.hyperpod import (
     CLUSTER_NAME_SUFFIX,
+    zone_without_subnet,
     HyperPodConfig,
     InstanceGroupConfig,
     RestrictedInstanceGroupConfig,
@@ -138,10 +139,7 @@ class HyperPod(Construct):
             preconditions=[
                 Precondition(
                     condition="${" + _zones_have_a_subnet(inputs) + "}",
-                    error_message=(
-                        "An instance group's availability_zone has no private subnet (the VPC uses the region's "
-                        "first vpc.max_azs zones): choose one of those zones."
-                    ),
+                    error_message=_zones_without_subnet_message(inputs),
                 ),
             ],
             depends_on=[
@@ -248,6 +246,19 @@ class HyperPod(Construct):
             value=self.security_group.id,
             description="Security group of the HyperPod nodes",
         )
+
+
+def _zones_without_subnet_message(inputs: HyperPodInputs) -> str:
+    """What synth says of a zone without a subnet (``zone_without_subnet``), with the failing
+    groups, their zones and the VPC's zones filled in by Terraform."""
+    groups = inputs.reference("instance_groups")
+    zones = inputs.reference("private_subnet_zones")
+    failing = f"[for group in {groups} : group if (group.availability_zone == null ? false : !contains({zones}, group.availability_zone))]"
+    return zone_without_subnet(
+        group=f'${{join(", ", [for group in {failing} : group.name])}}',
+        zone=f'${{join(", ", [for group in {failing} : group.availability_zone])}}',
+        zones=f'${{join(", ", distinct({zones}))}}',
+    )
 
 
 def _zones_have_a_subnet(inputs: HyperPodInputs) -> str:
