@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
 from .cfn import Cfn, enum, limits
+from .hyperpod_task_governance import TaskGovernanceConfig
 from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
 from .patterns import described
@@ -477,6 +478,10 @@ class HyperPodConfig(Section):
     helm_subcharts: HelmSubchartsConfig = HelmSubchartsConfig()
     enable_training_operator: bool = Field(default=True, description="HyperPod training operator add-on.")
     enable_task_governance: bool = Field(default=False, description="HyperPod task governance add-on (Kueue).")
+    task_governance: TaskGovernanceConfig = Field(
+        default_factory=TaskGovernanceConfig,
+        description="Task governance policies: the cluster policy and the teams' compute allocations.",
+    )
     enable_observability: bool = Field(
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
@@ -520,6 +525,11 @@ class HyperPodConfig(Section):
                 "enable_inference_operator needs cert-manager for its webhooks, which this platform "
                 "installs with the HyperPod helm dependencies: set install_helm_dependencies to true or "
                 "enable_inference_operator to false"
+            )
+        if self.task_governance.configured and not self.enable_task_governance:
+            raise ValueError(
+                "task_governance policies need the task governance add-on, whose Kueue queues enforce them: set "
+                "enable_task_governance to true, or remove task_governance"
             )
         if self.autoscaling is not None and self.autoscaling.mode == "Enable":
             if self.node_provisioning_mode != "Continuous" or self.node_recovery != "Automatic":

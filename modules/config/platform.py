@@ -16,6 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from .base import Section
 from .eks import EksConfig
 from .hyperpod import HyperPodConfig, first_zones, zone_beyond_first, zone_without_subnet
+from .hyperpod_task_governance import type_not_in_region
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
@@ -154,6 +155,15 @@ class PlatformConfig(Section):
                     f"hyperpod.instance_groups[{index}].availability_zone: "
                     + zone_without_subnet(group.name, zone, first_zones(self.region, self.vpc.max_azs))
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _task_governance_types_in_region(self) -> "PlatformConfig":
+        # The HyperPod module's preconditions say the same at plan (the region is a variable).
+        for type_name in self.hyperpod.task_governance.resource_types():
+            problem = type_not_in_region(type_name, self.region)
+            if problem:
+                raise ValueError(f"hyperpod.task_governance: {problem}")
         return self
 
     @model_validator(mode="after")

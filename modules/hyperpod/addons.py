@@ -79,8 +79,9 @@ class HyperPodAddons(Construct):
         self.addons: list[Addon] = []
         self.prometheus: PrometheusWorkspace | None = None
         self.training_operator: list[Construct] = self._training_operator(aws)
+        self.task_governance: Addon | None = None
         if config.enable_task_governance:
-            self._add(TASK_GOVERNANCE, [])
+            self.task_governance = self._add(TASK_GOVERNANCE, [])
         if config.enable_observability:
             self._observability(aws)
         if config.enable_inference_operator:

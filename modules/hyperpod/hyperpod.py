@@ -40,6 +40,7 @@ from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
 from .security_group import HyperPodSecurityGroup
+from .task_governance import TaskGovernance
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,20 @@ class HyperPod(Construct):
                 bucket_key=self.bucket_key,
             ),
         )
+        self.task_governance = None
+        if config.task_governance.configured:
+            assert self.addons.task_governance is not None, "the configuration requires the add-on"
+            self.task_governance = TaskGovernance(
+                self,
+                "task_governance",
+                config=config.task_governance,
+                cluster_arn=f"{address(self.cluster.resource)}.id",
+                name_reference=inputs.reference("name"),
+                tags=f"local.{tags.friendly_unique_id}",
+                region=aws.region,
+                # SageMaker writes each policy into the EKS cluster as the add-on's Kueue objects.
+                waits_for=[self.addons.task_governance.addon],
+            )
         self._outputs(inputs)
 
     def _cluster_fields(self, config: HyperPodConfig) -> Any:
