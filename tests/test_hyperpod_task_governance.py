@@ -30,7 +30,7 @@ from tests.stacks import Deployed
 from tests.test_hyperpod_desired_state import CfnValidator, _patterns, _without
 
 HP = "hyperpod"
-QUOTA = ("aws_cloudcontrolapi_resource", "task_governance_compute_quota")
+QUOTA = ("aws_cloudcontrolapi_resource", "task_governance_compute_quota_")
 POLICY = ("aws_cloudcontrolapi_resource", "task_governance_scheduler_policy")
 CLUSTER = ("aws_cloudcontrolapi_resource", "cluster")
 ADDON = "aws_eks_addon.addons_taskgovernance_addon"
@@ -151,7 +151,7 @@ def test_one_allocation_per_team_with_every_field_where_the_schema_puts_it(gover
     states = {s["desired"]["ComputeQuotaTarget"]["TeamName"]: s["desired"] for s in applied_states(governed, QUOTA).values()}
     assert sorted(states) == ["inference", "research"]
     addresses = sorted(applied_states(governed, QUOTA))
-    assert [a.rsplit("[", 1)[1] for a in addresses] == ['"inference"]', '"research"]'], "keyed by team, not position"
+    assert [a.rsplit("_", 1)[1] for a in addresses] == ["inference", "research"], "named by team, not position"
     research, inference = states["research"], states["inference"]
     assert research["Name"] == "ml-platform-research", "unnamed: <platform name>-<team>"
     assert research["ClusterArn"] == cluster["id"] and re.fullmatch(r"arn:aws:sagemaker:us-east-1:\d{12}:cluster/[a-z0-9]{12}", cluster["id"])
@@ -236,8 +236,8 @@ def test_policies_wait_for_the_task_governance_add_on(stack, synth):
     """SageMaker writes each policy into the EKS cluster as Kueue objects of the add-on: the
     add-on first (and, on destroy, the policies go before it)."""
     governed = synth(GOVERNED)
-    for kind in (QUOTA, POLICY):
-        assert governed.block(*kind, module=HP)["depends_on"] == [ADDON]
+    for name in ("task_governance_compute_quota_research", "task_governance_compute_quota_inference", POLICY[1]):
+        assert governed.block("aws_cloudcontrolapi_resource", name, module=HP)["depends_on"] == [ADDON]
     assert not stack.blocks("aws_cloudcontrolapi_resource", HP).keys() - {"cluster"}, "nothing without the policies"
 
 

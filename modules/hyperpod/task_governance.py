@@ -1,6 +1,6 @@
 """HyperPod task governance policies through Cloud Control, as the cluster is: the cluster
 policy (``AWS::SageMaker::ClusterSchedulerConfig``) and a compute allocation per team
-(``AWS::SageMaker::ComputeQuota``, one resource for each, keyed by team).
+(``AWS::SageMaker::ComputeQuota``, one resource for each team, named after it).
 
 Each desired state is rendered from the ``Cfn`` marks of its configuration model
 (``modules/config/hyperpod_task_governance.py``) over a local holding the configured values;
@@ -52,12 +52,16 @@ class TaskGovernance(Construct):
         ``{Key, Value}``) are HCL expressions; ``region`` the region's token; ``waits_for``:
         the task governance add-on, whose Kueue CRDs SageMaker writes each policy into."""
         super().__init__(scope, construct_id)
-        dump = json.dumps(config.model_dump(mode="json"), sort_keys=True)
+        # The quotas keyed by team: each is its own resource, addressed by its team, so
+        # reordering the list changes nothing.
+        data = config.model_dump(mode="json")
+        data["compute_quotas"] = {quota["team"]: quota for quota in data["compute_quotas"]}
+        dump = json.dumps(data, sort_keys=True)
         settings = TerraformLocal(self, "settings", f"${{jsondecode({hcl_string(dump)})}}")
         values = f"local.{settings.friendly_unique_id}"
         shared = [Entry(("ClusterArn",), cluster_arn), Entry(("Tags",), tags)]
         self.scheduler: CloudcontrolapiResource | None = None
-        self.compute_quotas: CloudcontrolapiResource | None = None
+        self.compute_quotas: dict[str, CloudcontrolapiResource] = {}
         if config.scheduler is not None:
             policy = f"{values}.scheduler"
             name = f'{policy}.name != null ? {policy}.name : "${{{_cut(name_reference, POLICY_SUFFIX)}}}{POLICY_SUFFIX}"'
@@ -68,17 +72,17 @@ class TaskGovernance(Construct):
                 region,
                 waits_for,
             )
-        if config.compute_quotas:
-            team = "each.value.team"
-            name = f'each.value.name != null ? each.value.name : "${{{_cut(name_reference, "-", team)}}}-${{{team}}}"'
-            self.compute_quotas = self._resource(
-                "compute_quota",
+        for quota in config.compute_quotas:
+            item = f'{values}.compute_quotas["{quota.team}"]'
+            team = f"{item}.team"
+            name = f'{item}.name != null ? {item}.name : "${{{_cut(name_reference, "-", team)}}}-${{{team}}}"'
+            self.compute_quotas[quota.team] = self._resource(
+                f"compute_quota_{quota.team}",
                 COMPUTE_QUOTA,
-                _desired(ComputeQuotaConfig, "each.value", name, shared),
+                _desired(ComputeQuotaConfig, item, name, shared),
                 region,
                 waits_for,
             )
-            self.compute_quotas.add_override("for_each", f"${{{{ for quota in {values}.compute_quotas : quota.team => quota }}}}")
 
     def _resource(
         self,
@@ -107,7 +111,7 @@ class TaskGovernance(Construct):
 
     @property
     def resources(self) -> list[CloudcontrolapiResource]:
-        return [r for r in (self.scheduler, self.compute_quotas) if r is not None]
+        return [*([self.scheduler] if self.scheduler is not None else []), *self.compute_quotas.values()]
 
 
 def _desired(model: type, item: str, name: str, shared: list[Entry]) -> str:
