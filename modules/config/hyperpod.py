@@ -17,10 +17,11 @@ from pydantic import Field, field_validator, model_validator
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
 from .cfn import Cfn, enum, limits
+from .hyperpod_node_pools import SCALABLE_GROUP, HyperPodNodePoolConfig
+from .hyperpod_zones import AvailabilityZone
 from .hyperpod_task_governance import TaskGovernanceConfig
 from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
-from .patterns import described
 from .state import bucket_name_problem
 from .terraform import TerraformRule
 
@@ -29,8 +30,6 @@ CLUSTER_NAME_SUFFIX = "-hyperpod"
 _NAME_HINT = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. gpu-workers)"
 HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
 InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
-AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
-AvailabilityZone = Annotated[str, described(AVAILABILITY_ZONE_PATTERN, "an availability zone name such as us-west-2a")]
 # A group pinned to a zone the VPC has no private subnet in: one description, said by synth
 # (``PlatformConfig``, which knows the region and vpc.max_azs) and by the HyperPod module's
 # precondition at plan (which knows the zones the VPC's subnets are in).
@@ -287,6 +286,11 @@ class InstanceGroupConfig(Section):
         return [taint.key for taint in self.taints]
 
     @property
+    def scalable_by_karpenter(self) -> bool:
+        """What HyperPod's Karpenter scales (``SCALABLE_GROUP``)."""
+        return self.instance_count == 0 and self.training_plan_arn is None and not self.deep_health_checks
+
+    @property
     def partitions_gpus(self) -> bool:
         return self.labels.get(MIG_LABEL, "all-disabled") != "all-disabled"
 
@@ -327,6 +331,24 @@ class AutoScalingConfig(Section):
     autoscaler_type: Annotated[
         Literal[enum("ClusterAutoScalingConfig.AutoScalerType")], Cfn("AutoScalerType")  # type: ignore[valid-type]
     ] = Field(default="Karpenter", description="The autoscaler (Karpenter is the one HyperPod offers).")
+    node_pools: list[HyperPodNodePoolConfig] = Field(
+        default_factory=list,
+        description="NodePools and HyperpodNodeClasses of HyperPod's Karpenter (installed once autoscaling runs).",
+    )
+
+    @field_validator("node_pools")
+    @classmethod
+    def _unique_pool_names(cls, pools: list[HyperPodNodePoolConfig]) -> list[HyperPodNodePoolConfig]:
+        names = [pool.name for pool in pools]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"node pool {', '.join(repeated)} appears twice; give each pool its own name")
+        return pools
+
+    @property
+    def scaled_group_names(self) -> list[str]:
+        """The instance groups some node pool names, in order, each once."""
+        return list(dict.fromkeys(name for pool in self.node_pools for name in pool.instance_groups))
 
 
 class FsxLustreConfig(Section):
@@ -537,6 +559,17 @@ class HyperPodConfig(Section):
                     "autoscaling by HyperPod's Karpenter needs node_provisioning_mode Continuous and node_recovery "
                     "Automatic: set both, or remove autoscaling"
                 )
+        if self.autoscaling is not None and self.autoscaling.node_pools:
+            if self.autoscaling.mode != "Enable":
+                raise ValueError("autoscaling.node_pools need autoscaling.mode Enable: HyperPod's Karpenter reads them")
+            groups = {group.name: group for group in self.instance_groups}
+            for name in self.autoscaling.scaled_group_names:
+                group = groups.get(name)
+                if group is None or not group.scalable_by_karpenter:
+                    found = "no such group" if group is None else f"instance_count {group.instance_count}" + (
+                        ", a training plan" if group.training_plan_arn else ""
+                    ) + (", deep health checks" if group.deep_health_checks else "")
+                    raise ValueError(f"{SCALABLE_GROUP}; {name!r} has {found}")
         if self.restricted_instance_groups:
             if self.node_provisioning_mode == "Continuous":
                 raise ValueError(

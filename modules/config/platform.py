@@ -158,6 +158,26 @@ class PlatformConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _hyperpod_node_pools_apart(self) -> "PlatformConfig":
+        # NodePools are cluster-wide objects of one API (karpenter.sh/v1) for both Karpenters:
+        # a shared name would be one object that the two releases overwrite.
+        autoscaling = self.hyperpod.autoscaling
+        platform_pools = {pool.pool_name for pool in self.karpenter.pools}
+        for index, pool in enumerate(autoscaling.node_pools if autoscaling else []):
+            if pool.name in platform_pools:
+                raise ValueError(
+                    f"hyperpod.autoscaling.node_pools[{index}].name {pool.name!r} is also a pool of karpenter.pools; "
+                    "NodePools share one namespace-less API: give the HyperPod pool another name"
+                )
+            for zone in pool.zones:
+                if zone[:-1] != self.region:
+                    raise ValueError(
+                        f"hyperpod.autoscaling.node_pools[{index}].zones has {zone!r}, not a zone of region {self.region}: "
+                        f"use a zone such as {self.region}a"
+                    )
+        return self
+
+    @model_validator(mode="after")
     def _task_governance_types_in_region(self) -> "PlatformConfig":
         # The HyperPod module's preconditions say the same at plan (the region is a variable).
         for type_name in self.hyperpod.task_governance.resource_types():

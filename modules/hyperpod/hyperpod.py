@@ -29,6 +29,7 @@ from modules.config.hyperpod_instance_types import MIG_DISABLED, MIG_LABEL
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
+from modules.core.module import MODULE_ROOT
 from modules.core.refs import Expression, address, variable_reference
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
@@ -39,6 +40,8 @@ from .desired_state import Entry, cluster_fields, instance_groups
 from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
+from .node_pools import CHART_FOLDER as NODE_POOLS_CHART
+from .node_pools import HyperPodNodePools
 from .security_group import HyperPodSecurityGroup
 from .task_governance import TaskGovernance
 
@@ -172,6 +175,16 @@ class HyperPod(Construct):
                 bucket_key=self.bucket_key,
             ),
         )
+        self.node_pools = None
+        if config.autoscaling is not None and config.autoscaling.node_pools:
+            self.node_pools = HyperPodNodePools(
+                self,
+                "node_pools",
+                pools=config.autoscaling.node_pools,
+                instance_groups=inputs.reference("instance_groups"),
+                chart=f"{MODULE_ROOT}/{NODE_POOLS_CHART}",
+                cluster=self.cluster.resource,
+            )
         self.task_governance = None
         if config.task_governance.configured:
             assert self.addons.task_governance is not None, "the configuration requires the add-on"
