@@ -585,7 +585,9 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
     observability = all_on.find("aws_eks_addon", "addons_observability_addon", HP)
     assert observability["addon_name"] == "amazon-sagemaker-hyperpod-observability"
     for name in ("addons_taskgovernance_addon", "addons_observability_addon"):
-        assert "aws_cloudcontrolapi_resource.cluster" in stack.block("aws_eks_addon", name, HP)["depends_on"]
+        # They read no HyperPod cluster: after the nodes, not the cluster (test_hyperpod_waits.py).
+        depends_on = stack.block("aws_eks_addon", name, HP)["depends_on"]
+        assert "var.cluster_ready" in depends_on and "aws_cloudcontrolapi_resource.cluster" not in depends_on
     prometheus = all_on.find("aws_prometheus_workspace", "addons_prometheus", HP)
     assert prometheus["alias"] == "ml-platform-hyperpod"
     configuration = json.loads(observability["configuration_values"])

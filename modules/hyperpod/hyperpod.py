@@ -113,6 +113,9 @@ class HyperPod(Construct):
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
             # The GPU operator when a group partitions its GPUs (a tfvars file may add one).
             gpu_partitioning=TerraformValue(f"local.{partitioning.friendly_unique_id}"),
+            # Helm waits for the chart's Deployments (operators, cert-manager) and cert-manager's
+            # post-install check Job, whose pods need nodes; and, by the platform's rule, for
+            # cluster DNS (tests/test_dependencies.py).
             wait_for=inputs.reference("cluster_ready"),
         )
         self.cluster_name = TerraformLocal(
@@ -147,10 +150,17 @@ class HyperPod(Construct):
                 ),
             ],
             depends_on=[
+                # The instances run with the role as soon as they launch (scripts, ECR, ENIs).
                 *self.execution_role.grants,
+                # Nodes reach the EKS control plane and CoreDNS, and kubelet is reachable, to join.
                 *self.security_group.rules,
+                # Every new node runs on_create.sh from the bucket.
                 *self.scripts.objects,
+                # HyperPod's guide: install the dependencies chart before creating the cluster
+                # (its RBAC, namespace and health monitoring agent; autoscaling and automatic
+                # node recovery need the agent).
                 self.helm.release,
+                # HyperPod's Karpenter assumes the cluster role from the start.
                 *(self.autoscaler.grants if self.autoscaler else ()),
             ],
         )
@@ -169,6 +179,9 @@ class HyperPod(Construct):
                 hyperpod_cluster=self.cluster.resource,
                 training_operator_enabled=enable_training_operator,
                 load_balancer_controller_ready=inputs.reference("load_balancer_controller_ready"),
+                inference_dependencies_ready=inputs.reference("inference_dependencies_ready"),
+                cluster_ready=inputs.reference("cluster_ready"),
+                cert_manager=self.helm.release,
                 vpc_id=inputs.token("vpc_id"),
                 oidc_issuer_url=inputs.token("eks_oidc_issuer_url"),
                 oidc_provider_arn_reference=inputs.reference("eks_oidc_provider_arn"),

@@ -67,6 +67,12 @@ WIRING: dict[str, tuple[str, str, object]] = {
         "IDs the inference operator add-on waits for: the AWS Load Balancer Controller release.",
         [],
     ),
+    "inference_dependencies_ready": (
+        "list(string)",
+        "IDs the inference operator add-on also waits for: the Mountpoint for Amazon S3 and FSx for Lustre CSI "
+        "driver add-ons (it refuses to start without the CSIDrivers s3.csi.aws.com and fsx.csi.aws.com).",
+        [],
+    ),
 }
 
 
