@@ -26,7 +26,7 @@ def test_synth_prints_a_summary(cli_synths):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
         assert output in result.stdout
-    assert "resources: 112 + 8 per zone" in result.stdout
+    assert "resources: 114 + 8 per zone" in result.stdout  # the HyperPod buckets' KMS key and alias included
     assert "network: 10.0.0.0/16, every zone of the region up to 8 (read at plan), one NAT gateway" in result.stdout
     # Warnings are part of the report on stdout: `cdktf synth` labels a child's stderr [ERROR].
     assert "warning: Kubernetes 1.33 left EKS standard support" in result.stdout

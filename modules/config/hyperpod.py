@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
+from .hyperpod_checks import repeated
 from .cfn import Cfn, enum, limits
 from .hyperpod_node_pools import SCALABLE_GROUP, HyperPodNodePoolConfig
 from .hyperpod_zones import AvailabilityZone
@@ -339,10 +340,9 @@ class AutoScalingConfig(Section):
     @field_validator("node_pools")
     @classmethod
     def _unique_pool_names(cls, pools: list[HyperPodNodePoolConfig]) -> list[HyperPodNodePoolConfig]:
-        names = [pool.name for pool in pools]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"node pool {', '.join(repeated)} appears twice; give each pool its own name")
+        twice = repeated([pool.name for pool in pools])
+        if twice:
+            raise ValueError(f"node pool {', '.join(twice)} appears twice; give each pool its own name")
         return pools
 
     @property

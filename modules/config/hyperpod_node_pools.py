@@ -16,6 +16,7 @@ import annotated_types as at
 from pydantic import Field, field_validator
 
 from .base import Section
+from .hyperpod_checks import repeated
 from .hyperpod_zones import AvailabilityZone
 from .karpenter import PoolName
 
@@ -49,7 +50,7 @@ class HyperPodNodePoolConfig(Section):
     @field_validator("instance_groups", "zones")
     @classmethod
     def _each_once(cls, values: list[str]) -> list[str]:
-        repeated = sorted({v for v in values if values.count(v) > 1})
-        if repeated:
-            raise ValueError(f"lists {', '.join(repeated)} twice; name each once")
+        twice = repeated(values)
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} twice; name each once")
         return values

@@ -20,6 +20,7 @@ import annotated_types as at
 from pydantic import Field, field_validator, model_validator
 
 from .base import Section
+from .hyperpod_checks import repeated
 from .cfn import COMPUTE_QUOTA, SCHEDULER_CONFIG, Cfn, regions_source, regions_with
 from .hyperpod_instance_types import MIG_MEMORY_SHARE, facts_of, partitionable_types
 
@@ -210,10 +211,9 @@ class ComputeQuotaConfig(Section):
     @field_validator("resources")
     @classmethod
     def _one_entry_per_type(cls, resources: list[QuotaResourceConfig]) -> list[QuotaResourceConfig]:
-        types = [r.instance_type for r in resources]
-        repeated = sorted({t for t in types if types.count(t) > 1})
-        if repeated:
-            raise ValueError(f"lists {', '.join(repeated)} more than once; give each instance type one entry")
+        twice = repeated([r.instance_type for r in resources])
+        if twice:
+            raise ValueError(f"lists {', '.join(twice)} more than once; give each instance type one entry")
         return resources
 
 
@@ -249,10 +249,9 @@ class SchedulerPolicyConfig(Section):
     @field_validator("priority_classes")
     @classmethod
     def _unique_classes(cls, classes: list[PriorityClassConfig]) -> list[PriorityClassConfig]:
-        names = [c.name for c in classes]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"names priority class {', '.join(repeated)} twice; give each class its own name")
+        twice = repeated([c.name for c in classes])
+        if twice:
+            raise ValueError(f"names priority class {', '.join(twice)} twice; give each class its own name")
         return classes
 
     @model_validator(mode="after")
@@ -274,10 +273,10 @@ class TaskGovernanceConfig(Section):
     @classmethod
     def _one_per_team(cls, quotas: list[ComputeQuotaConfig]) -> list[ComputeQuotaConfig]:
         for what, values in (("team", [q.team for q in quotas]), ("name", [q.name for q in quotas if q.name])):
-            repeated = sorted({v for v in values if values.count(v) > 1})
-            if repeated:
+            twice = repeated(values)
+            if twice:
                 reason = "a team has one allocation (its namespace hyperpod-ns-<team>)" if what == "team" else "names are unique"
-                raise ValueError(f"{what} {', '.join(repeated)} appears in two compute_quotas: {reason}")
+                raise ValueError(f"{what} {', '.join(twice)} appears in two compute_quotas: {reason}")
         return quotas
 
     @property
