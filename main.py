@@ -194,7 +194,7 @@ class PlatformStack(ReadableStack):
             },
         )
 
-        Storage(
+        storage = Storage(
             self,
             "storage",
             aws=aws,
@@ -214,6 +214,9 @@ class PlatformStack(ReadableStack):
                 cluster_ready=[eks.system_nodes.node_group, *eks.addons.after_nodes],
             ),
         )
+        # The inference operator add-on refuses to start without the CSI drivers (see
+        # PlatformConfig: the configuration turns them on with it).
+        hyperpod_module.set("inference_dependencies_ready", storage.csi_driver_ids)
 
         # Named as terraform-aws-modules/eks and /vpc name them where they overlap.
         control_plane, groups = eks.cluster, eks.security_groups

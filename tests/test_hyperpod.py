@@ -123,7 +123,8 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(deployed):
         assert block[setting] is True
     encryption = deployed.find("aws_s3_bucket_server_side_encryption_configuration", "lifecycle_scripts_bucket_encryption", HP)
     assert encryption["bucket"] == bucket["id"]
-    assert encryption["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "AES256"
+    # The module's customer managed key (tests/test_hyperpod_buckets.py).
+    assert encryption["rule"][0]["apply_server_side_encryption_by_default"][0]["sse_algorithm"] == "aws:kms"
     versioning = deployed.find("aws_s3_bucket_versioning", "lifecycle_scripts_bucket_versioning", HP)
     assert versioning["bucket"] == bucket["id"]
     assert versioning["versioning_configuration"][0]["status"] == "Enabled"
@@ -134,7 +135,7 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(deployed):
     assert statement["Resource"] == [bucket["arn"], f"{bucket['arn']}/*"]
 
 
-def test_every_script_is_uploaded_with_a_content_etag(deployed, stack):
+def test_every_script_is_uploaded_with_its_content_hash(deployed, stack):
     on_disk = sorted(
         p.relative_to(SCRIPTS_DIR).as_posix()
         for p in SCRIPTS_DIR.rglob("*")
@@ -149,7 +150,7 @@ def test_every_script_is_uploaded_with_a_content_etag(deployed, stack):
         content = (SCRIPTS_DIR / key).read_bytes()
         assert obj["source"] == f"{MODULE_AT}/lifecycle_scripts/{key}"
         assert (stack.folder / obj["source"]).read_bytes() == content, "the module's copy is the repository's file"
-        assert obj["etag"] == hashlib.md5(content).hexdigest()
+        assert obj["source_hash"] == hashlib.md5(content).hexdigest()
         assert obj["bucket"] == bucket["id"]
 
 
@@ -347,9 +348,50 @@ def test_optional_group_fields(rich):
     assert cpu["InstanceStorageConfigs"] == [{"EbsVolumeConfig": {"VolumeSizeInGB": 1}}]
 
 
+def zone_message_pattern() -> re.Pattern:
+    """``ZONE_WITHOUT_SUBNET`` with anything in place of its fields: a message said from it."""
+    from modules.config.hyperpod import ZONE_WITHOUT_SUBNET
+
+    literal = [re.escape(part) for part in re.split(r"\{\w+\}", ZONE_WITHOUT_SUBNET)]
+    return re.compile("(.+?)".join(literal))
+
+
 def test_preconditions_name_the_fix(stack):
+    """The precondition's message is the synth-time description with Terraform filling in the
+    failing groups, their zones and the VPC's zones."""
+    from modules.config.hyperpod import zone_without_subnet
+
     [zones] = stack.block(*CLUSTER, module=HP)["lifecycle"]["precondition"]
-    assert zones["error_message"].startswith("An instance group's availability_zone has no private subnet")
+    failing = (
+        "[for group in var.instance_groups : group if (group.availability_zone == null ? false : "
+        "!contains(var.private_subnet_zones, group.availability_zone))]"
+    )
+    assert zones["error_message"] == zone_without_subnet(
+        f'${{join(", ", [for group in {failing} : group.name])}}',
+        f'${{join(", ", [for group in {failing} : group.availability_zone])}}',
+        '${join(", ", distinct(var.private_subnet_zones))}',
+    )
+
+
+def test_synth_and_plan_say_the_same_of_a_zone_without_a_subnet(plan):
+    """Synth (region and vpc.max_azs: 3) and terraform plan (the VPC's zones: the stand-in
+    region has three) refuse a group pinned to us-west-2d with the one description, filled in
+    by each."""
+    from modules.config import ConfigError, parse_config
+    from modules.config.hyperpod import first_zones
+    from tooling.offline import TerraformError
+
+    group = {"name": "g", "instance_type": "ml.g5.xlarge", "instance_count": 1, "availability_zone": "us-west-2d"}
+    with pytest.raises(ConfigError) as at_synth:
+        parse_config({"vpc": {"max_azs": 3}, "hyperpod": {"instance_groups": [group]}})
+    with pytest.raises(TerraformError) as at_plan:
+        plan({}, {"hyperpod_instance_groups": [group]})
+    synth_text = str(at_synth.value)
+    plan_text = " ".join(at_plan.value.stderr.split())
+    pattern = zone_message_pattern()
+    assert pattern.search(synth_text).groups() == ("g", "us-west-2d", first_zones("us-west-2", 3))
+    assert pattern.search(plan_text).groups()[:2] == ("g", "us-west-2d")
+    assert "us-west-2a, us-west-2b, us-west-2c" in plan_text
 
 
 def test_zone_precondition_holds_only_where_a_private_subnet_is(deployed, rich, plan):
@@ -362,7 +404,7 @@ def test_zone_precondition_holds_only_where_a_private_subnet_is(deployed, rich, 
     with pytest.raises(TerraformError) as refused:
         plan({}, {"hyperpod_instance_groups": [group]})  # three zones: us-west-2a to c
     said = " ".join(refused.value.stderr.split())
-    assert "An instance group's availability_zone has no private subnet" in said
+    assert zone_message_pattern().search(said)
     assert "aws_cloudcontrolapi_resource.cluster" in said
 
 
@@ -543,7 +585,9 @@ def test_task_governance_and_observability(all_on, synth, everything_on):
     observability = all_on.find("aws_eks_addon", "addons_observability_addon", HP)
     assert observability["addon_name"] == "amazon-sagemaker-hyperpod-observability"
     for name in ("addons_taskgovernance_addon", "addons_observability_addon"):
-        assert "aws_cloudcontrolapi_resource.cluster" in stack.block("aws_eks_addon", name, HP)["depends_on"]
+        # They read no HyperPod cluster: after the nodes, not the cluster (test_hyperpod_waits.py).
+        depends_on = stack.block("aws_eks_addon", name, HP)["depends_on"]
+        assert "var.cluster_ready" in depends_on and "aws_cloudcontrolapi_resource.cluster" not in depends_on
     prometheus = all_on.find("aws_prometheus_workspace", "addons_prometheus", HP)
     assert prometheus["alias"] == "ml-platform-hyperpod"
     configuration = json.loads(observability["configuration_values"])

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from modules.config import parse_config
+from modules.config import ConfigError, parse_config
 from tests.bad_input import assert_refused
 from tests.stacks import Deployed
 from tests.test_hyperpod import HP, LONG_NAME, role_statements, standalone_module  # noqa: F401 - a fixture
@@ -147,11 +147,29 @@ def test_bucket_prefix_leaves_room_for_the_suffix_s3_adds(on, standalone_module)
     assert len(prefix) <= 37 and prefix.endswith("-inference-tls-") and "--" not in prefix
 
 
+WITH_DRIVERS = {"fsx_lustre": {"enabled": True}, "s3": {"enabled": True, "buckets": [{"name": "ml-platform-models"}]}}
+
+
 def test_inference_operator_installs_cert_manager():
     hyperpod = parse_config(
-        {"hyperpod": {"enable_training_operator": False, "enable_inference_operator": True}}, today=TODAY
+        {"hyperpod": {"enable_training_operator": False, "enable_inference_operator": True}, "storage": WITH_DRIVERS},
+        today=TODAY,
     ).hyperpod
     assert hyperpod.installs_cert_manager is True
+
+
+@pytest.mark.parametrize("missing", ["fsx_lustre", "s3"])
+def test_the_operator_comes_with_the_csi_drivers_it_needs(missing):
+    storage = {key: value for key, value in WITH_DRIVERS.items() if key != missing}
+    with pytest.raises(ConfigError, match=rf"enable_inference_operator needs .* set storage\.{missing}\.enabled to true"):
+        parse_config({"hyperpod": {"enable_inference_operator": True}, "storage": storage}, today=TODAY)
+
+
+def test_the_add_on_waits_for_the_csi_driver_add_ons(synth, everything_on):
+    passed = synth(everything_on).root["module"]["hyperpod"]["inference_dependencies_ready"]
+    assert sorted(passed) == sorted(
+        f"${{aws_eks_addon.{name}.id}}" for name in synth(everything_on).root["resource"]["aws_eks_addon"] if name.startswith("storage_")
+    ) and len(passed) == 2
 
 
 def test_tfvars_cannot_take_cert_manager_away_from_the_operator(plan, everything_on):

@@ -26,7 +26,7 @@ def test_synth_prints_a_summary(cli_synths):
         assert f"    {subsystem} " in result.stdout
     for output in ("cluster_name", "cluster_endpoint", "cluster_version", "region", "configure_kubectl"):
         assert output in result.stdout
-    assert "resources: 113 + 8 per zone" in result.stdout  # 137 in three zones: 136 and the S3 gateway endpoint
+    assert "resources: 115 + 8 per zone" in result.stdout  # 139 in three zones: 136, the S3 gateway endpoint, the HyperPod buckets' KMS key and alias
     assert "network: 10.0.0.0/16, every zone of the region up to 8 (read at plan), one NAT gateway" in result.stdout
     # Warnings are part of the report on stdout: `cdktf synth` labels a child's stderr [ERROR].
     assert "warning: Kubernetes 1.33 left EKS standard support" in result.stdout

@@ -308,7 +308,9 @@ def test_a_zone_outside_the_vpc_is_refused_at_plan(plan):
         parse_config({"hyperpod": {"instance_groups": [group("a", availability_zone="eu-west-1a")]}})
     with pytest.raises(TerraformError) as refused:
         plan({}, {"hyperpod_instance_groups": [group("a", availability_zone="eu-west-1a")]})
-    assert "An instance group's availability_zone has no private subnet" in said(refused.value)
+    assert "instance group a is pinned to availability_zone eu-west-1a, where the VPC has no private subnet" in said(
+        refused.value
+    )
 
 
 def test_rules_rendered_from_yaml_only_settings_refuse_tfvars(plan):

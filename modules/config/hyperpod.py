@@ -16,20 +16,49 @@ from pydantic import Field, field_validator, model_validator
 
 from .aws_api import api_limits, hyperpod_instance_types, source_of
 from .base import Section
+from .hyperpod_checks import SAGEMAKER_NAME_HINT, repeated
 from .cfn import Cfn, enum, limits
+from .hyperpod_node_pools import SCALABLE_GROUP, HyperPodNodePoolConfig
+from .hyperpod_zones import AvailabilityZone
+from .hyperpod_task_governance import TaskGovernanceConfig
 from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
-from .patterns import described
 from .state import bucket_name_problem
 from .terraform import TerraformRule
 
 # The cluster's name when hyperpod.cluster_name is unset: the platform's name and this.
 CLUSTER_NAME_SUFFIX = "-hyperpod"
-_NAME_HINT = "1-63 letters, digits and hyphens, starting and ending with a letter or digit (e.g. gpu-workers)"
-HyperPodName = Annotated[str, *limits("ClusterName", hint=_NAME_HINT)]
-InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=_NAME_HINT)]
-AVAILABILITY_ZONE_PATTERN = r"^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$"
-AvailabilityZone = Annotated[str, described(AVAILABILITY_ZONE_PATTERN, "an availability zone name such as us-west-2a")]
+HyperPodName = Annotated[str, *limits("ClusterName", hint=SAGEMAKER_NAME_HINT)]
+InstanceGroupName = Annotated[str, *limits("InstanceGroupName", hint=SAGEMAKER_NAME_HINT)]
+# A group pinned to a zone the VPC has no private subnet in: one description, said by synth
+# (``PlatformConfig``, which knows the region and vpc.max_azs) and by the HyperPod module's
+# precondition at plan (which knows the zones the VPC's subnets are in).
+ZONE_WITHOUT_SUBNET = (
+    "instance group {group} is pinned to availability_zone {zone}, where the VPC has no private subnet "
+    "(it has one in each of {zones}): pin the group to one of those zones or leave availability_zone unset"
+)
+
+
+def zone_without_subnet(group: str, zone: str, zones: str) -> str:
+    """``ZONE_WITHOUT_SUBNET`` for ``group``; the arguments are text (values at synth, or
+    Terraform template interpolations in the module's precondition)."""
+    return ZONE_WITHOUT_SUBNET.format(group=group, zone=zone, zones=zones)
+
+
+def first_zones(region: str, max_azs: int) -> str:
+    """The zones the VPC gets subnets in, as synth can name them: the region's zones in
+    name order (the VPC takes the first ``vpc.max_azs`` of them)."""
+    if max_azs == 1:
+        return f"the first zone of {region} in name order ({region}a)"
+    return f"the first {max_azs} zones of {region} in name order ({region}a, {region}b, ...)"
+
+
+def zone_beyond_first(zone: str, region: str, max_azs: int) -> bool:
+    """True when ``zone`` cannot be one of the VPC's zones: another region's, or a letter
+    past the first ``max_azs`` (the VPC takes the region's zones in name order)."""
+    return zone[:-1] != region or ord(zone[-1]) - ord("a") >= max_azs
+
+
 DeepHealthCheck = Literal[enum("DeepHealthCheckType")]  # type: ignore[valid-type]
 DEEP_HEALTH_CHECKS: tuple[str, ...] = enum("DeepHealthCheckType")
 
@@ -257,6 +286,11 @@ class InstanceGroupConfig(Section):
         return [taint.key for taint in self.taints]
 
     @property
+    def scalable_by_karpenter(self) -> bool:
+        """What HyperPod's Karpenter scales (``SCALABLE_GROUP``)."""
+        return self.instance_count == 0 and self.training_plan_arn is None and not self.deep_health_checks
+
+    @property
     def partitions_gpus(self) -> bool:
         return self.labels.get(MIG_LABEL, "all-disabled") != "all-disabled"
 
@@ -297,6 +331,23 @@ class AutoScalingConfig(Section):
     autoscaler_type: Annotated[
         Literal[enum("ClusterAutoScalingConfig.AutoScalerType")], Cfn("AutoScalerType")  # type: ignore[valid-type]
     ] = Field(default="Karpenter", description="The autoscaler (Karpenter is the one HyperPod offers).")
+    node_pools: list[HyperPodNodePoolConfig] = Field(
+        default_factory=list,
+        description="NodePools and HyperpodNodeClasses of HyperPod's Karpenter (installed once autoscaling runs).",
+    )
+
+    @field_validator("node_pools")
+    @classmethod
+    def _unique_pool_names(cls, pools: list[HyperPodNodePoolConfig]) -> list[HyperPodNodePoolConfig]:
+        twice = repeated([pool.name for pool in pools])
+        if twice:
+            raise ValueError(f"node pool {', '.join(twice)} appears twice; give each pool its own name")
+        return pools
+
+    @property
+    def scaled_group_names(self) -> list[str]:
+        """The instance groups some node pool names, in order, each once."""
+        return list(dict.fromkeys(name for pool in self.node_pools for name in pool.instance_groups))
 
 
 class FsxLustreConfig(Section):
@@ -448,6 +499,10 @@ class HyperPodConfig(Section):
     helm_subcharts: HelmSubchartsConfig = HelmSubchartsConfig()
     enable_training_operator: bool = Field(default=True, description="HyperPod training operator add-on.")
     enable_task_governance: bool = Field(default=False, description="HyperPod task governance add-on (Kueue).")
+    task_governance: TaskGovernanceConfig = Field(
+        default_factory=TaskGovernanceConfig,
+        description="Task governance policies: the cluster policy and the teams' compute allocations.",
+    )
     enable_observability: bool = Field(
         default=False, description="HyperPod observability add-on with an Amazon Managed Prometheus workspace."
     )
@@ -492,12 +547,28 @@ class HyperPodConfig(Section):
                 "installs with the HyperPod helm dependencies: set install_helm_dependencies to true or "
                 "enable_inference_operator to false"
             )
+        if self.task_governance.configured and not self.enable_task_governance:
+            raise ValueError(
+                "task_governance policies need the task governance add-on, whose Kueue queues enforce them: set "
+                "enable_task_governance to true, or remove task_governance"
+            )
         if self.autoscaling is not None and self.autoscaling.mode == "Enable":
             if self.node_provisioning_mode != "Continuous" or self.node_recovery != "Automatic":
                 raise ValueError(
                     "autoscaling by HyperPod's Karpenter needs node_provisioning_mode Continuous and node_recovery "
                     "Automatic: set both, or remove autoscaling"
                 )
+        if self.autoscaling is not None and self.autoscaling.node_pools:
+            if self.autoscaling.mode != "Enable":
+                raise ValueError("autoscaling.node_pools need autoscaling.mode Enable: HyperPod's Karpenter reads them")
+            groups = {group.name: group for group in self.instance_groups}
+            for name in self.autoscaling.scaled_group_names:
+                group = groups.get(name)
+                if group is None or not group.scalable_by_karpenter:
+                    found = "no such group" if group is None else f"instance_count {group.instance_count}" + (
+                        ", a training plan" if group.training_plan_arn else ""
+                    ) + (", deep health checks" if group.deep_health_checks else "")
+                    raise ValueError(f"{SCALABLE_GROUP}; {name!r} has {found}")
         if self.restricted_instance_groups:
             if self.node_provisioning_mode == "Continuous":
                 raise ValueError(

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .base import Section
 from .ec2_instance_types import EFA_INSTANCE_TYPES, GPU_INSTANCES
-from .hyperpod import AvailabilityZone
+from .hyperpod_zones import AvailabilityZone
 from .kubernetes import DNS_LABEL_PATTERN, DnsLabel, LabelKey, LabelValue, TaintEffect
 from .patterns import described
 from .terraform import TerraformRule

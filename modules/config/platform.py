@@ -15,7 +15,8 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from .base import Section
 from .eks import EksConfig
-from .hyperpod import HyperPodConfig
+from .hyperpod import HyperPodConfig, first_zones, zone_beyond_first, zone_without_subnet
+from .hyperpod_task_governance import type_not_in_region
 from .karpenter import KarpenterConfig
 from .network import VpcConfig
 from .state import StateConfig
@@ -147,12 +148,65 @@ class PlatformConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _hyperpod_zones_have_a_subnet(self) -> "PlatformConfig":
+        # The HyperPod module's precondition says the same at plan (hyperpod.zone_without_subnet).
+        for index, group in enumerate(self.hyperpod.instance_groups):
+            zone = group.availability_zone
+            if zone is not None and zone_beyond_first(zone, self.region, self.vpc.max_azs):
+                raise ValueError(
+                    f"hyperpod.instance_groups[{index}].availability_zone: "
+                    + zone_without_subnet(group.name, zone, first_zones(self.region, self.vpc.max_azs))
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _hyperpod_node_pools_apart(self) -> "PlatformConfig":
+        # NodePools are cluster-wide objects of one API (karpenter.sh/v1) for both Karpenters:
+        # a shared name would be one object that the two releases overwrite.
+        autoscaling = self.hyperpod.autoscaling
+        platform_pools = {pool.pool_name for pool in self.karpenter.pools}
+        for index, pool in enumerate(autoscaling.node_pools if autoscaling else []):
+            if pool.name in platform_pools:
+                raise ValueError(
+                    f"hyperpod.autoscaling.node_pools[{index}].name {pool.name!r} is also a pool of karpenter.pools; "
+                    "NodePools share one namespace-less API: give the HyperPod pool another name"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _task_governance_types_in_region(self) -> "PlatformConfig":
+        # The HyperPod module's preconditions say the same at plan (the region is a variable).
+        for type_name in self.hyperpod.task_governance.resource_types():
+            problem = type_not_in_region(type_name, self.region)
+            if problem:
+                raise ValueError(f"hyperpod.task_governance: {problem}")
+        return self
+
+    @model_validator(mode="after")
+    def _inference_operator_has_its_drivers(self) -> "PlatformConfig":
+        # The add-on refuses to start without the CSIDrivers fsx.csi.aws.com and s3.csi.aws.com
+        # (it mounts model weights from FSx or S3): the storage section installs them.
+        hyperpod, storage = self.hyperpod, self.storage
+        if hyperpod.enabled and hyperpod.enable_inference_operator:
+            missing = [key for key, on in (("storage.fsx_lustre.enabled", storage.fsx_lustre.enabled),
+                                           ("storage.s3.enabled", storage.s3.enabled)) if not on]
+            if missing:
+                raise ValueError(
+                    "hyperpod.enable_inference_operator needs the FSx for Lustre and Mountpoint for S3 CSI drivers, "
+                    f"which the add-on refuses to start without: set {' and '.join(missing)} to true "
+                    "(storage.s3 with the buckets models are read from)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _zones_in_region(self) -> "PlatformConfig":
         """Every zone a setting names is a zone of the configured region (one check, one
-        message, for HyperPod groups, Karpenter pools and the FSx training zone)."""
+        message, for HyperPod's node pools, Karpenter pools and the FSx training zone; HyperPod
+        groups have their own, which also knows the VPC's zones)."""
         named = [
-            *((f"hyperpod.instance_groups[{i}].availability_zone", g.availability_zone)
-              for i, g in enumerate(self.hyperpod.instance_groups)),
+            *((f"hyperpod.autoscaling.node_pools[{i}].zones", zone)
+              for i, pool in enumerate(self.hyperpod.autoscaling.node_pools if self.hyperpod.autoscaling else [])
+              for zone in pool.zones),
             *((f"karpenter.pools[{i}].zones", zone) for i, pool in enumerate(self.karpenter.pools) for zone in pool.zones),
             ("storage.fsx_lustre.availability_zone", self.storage.fsx_lustre.availability_zone),
         ]

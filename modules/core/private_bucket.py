@@ -33,11 +33,14 @@ from .iam import Statement, policy_document
 
 
 class PrivateBucket(Construct):
-    """Public access blocked, ACLs disabled, SSE-S3 (AES-256) at rest, versioned with
-    replaced versions expiring after ``noncurrent_days``, and a policy denying non-TLS access.
+    """Public access blocked, ACLs disabled, encrypted at rest, versioned with replaced
+    versions expiring after ``noncurrent_days``, and a policy denying non-TLS access.
 
-    SSE-S3 rather than SSE-KMS: objects keep an ETag equal to the MD5 of their content,
-    which is how Terraform notices a changed file, and nothing here needs key-level audit.
+    Encrypted with SSE-S3 (AES-256), or with the customer managed key ``kms_key_arn``
+    (SSE-KMS with an S3 Bucket Key: one data key per bucket, so KMS is called per bucket
+    rather than per object, and the encryption context is the bucket's ARN). Under SSE-KMS
+    an object's ETag is no longer the MD5 of its content: objects uploaded by Terraform
+    track their content with ``source_hash`` instead of ``etag``.
     """
 
     def __init__(
@@ -48,8 +51,10 @@ class PrivateBucket(Construct):
         bucket_prefix: str,
         force_destroy: bool,
         noncurrent_days: int = 30,
+        kms_key_arn: str | None = None,
     ):
         super().__init__(scope, construct_id)
+        self.kms_key_arn = kms_key_arn
         self.bucket = S3Bucket(self, "bucket", bucket_prefix=bucket_prefix, force_destroy=force_destroy)
         bucket_id = self.bucket.id
         S3BucketPublicAccessBlock(
@@ -74,6 +79,13 @@ class PrivateBucket(Construct):
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=EncryptionByDefault(sse_algorithm="AES256")
+                )
+                if kms_key_arn is None
+                else S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=EncryptionByDefault(
+                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
+                    ),
+                    bucket_key_enabled=True,
                 )
             ],
         )

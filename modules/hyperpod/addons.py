@@ -1,6 +1,12 @@
 """EKS add-ons that extend a HyperPod cluster: training operator, task governance,
-observability and the inference operator. Each needs the HyperPod cluster to exist (they
-run on its nodes and read it)."""
+observability and the inference operator (with the metrics server it needs).
+
+Each waits for what it needs, named where it is added: the nodes its Deployments are
+scheduled on (``cluster_ready``), its pod identity or IRSA roles, cert-manager (the
+dependencies chart) for webhook certificates, and the HyperPod cluster only where the
+add-on is documented to need it or reads its ARN. Nothing else: task governance and
+observability install while the HyperPod cluster is still being created.
+"""
 
 from __future__ import annotations
 
@@ -18,11 +24,14 @@ from modules.core.iam import Statement, policy_document
 from modules.core.pod_identity import PodIdentityRole
 from modules.core.eks_addon import Addon, AddonSpec
 
+from .bucket_key import BucketKey
 from .inference_operator import INFERENCE_OPERATOR, InferenceOperator, InferenceOperatorProps
 
 TRAINING_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-training-operator", before_nodes=False)
 TASK_GOVERNANCE = AddonSpec("amazon-sagemaker-hyperpod-taskgovernance", before_nodes=False)
 OBSERVABILITY = AddonSpec("amazon-sagemaker-hyperpod-observability", before_nodes=False)
+# The Kubernetes metrics server (EKS community add-on), which the inference operator needs.
+METRICS_SERVER = AddonSpec("metrics-server", before_nodes=False)
 
 TRAINING_OPERATOR_NAMESPACE = "aws-hyperpod"
 TRAINING_OPERATOR_SERVICE_ACCOUNT = "hp-training-operator-controller-manager"
@@ -64,9 +73,16 @@ class HyperPodAddonsProps:
     stays: it grants nothing without the add-on's service account)."""
     load_balancer_controller_ready: str
     """A reference the inference operator waits for (see ``HyperPodInputs``)."""
+    inference_dependencies_ready: str
+    """``var.inference_dependencies_ready``: the CSI driver add-ons the inference operator needs."""
+    cluster_ready: str
+    """``var.cluster_ready``: the EKS nodes (and cluster DNS) Deployments are scheduled on."""
+    cert_manager: ITerraformDependable
+    """The dependencies chart's release, which installs cert-manager."""
     vpc_id: str
     oidc_issuer_url: str
     oidc_provider_arn_reference: str
+    bucket_key: BucketKey
 
 
 class HyperPodAddons(Construct):
@@ -77,8 +93,11 @@ class HyperPodAddons(Construct):
         self.addons: list[Addon] = []
         self.prometheus: PrometheusWorkspace | None = None
         self.training_operator: list[Construct] = self._training_operator(aws)
+        self.task_governance: Addon | None = None
         if config.enable_task_governance:
-            self._add(TASK_GOVERNANCE, [])
+            # Kueue and its controllers are Deployments: the nodes. It reads no HyperPod
+            # cluster, so it installs while the cluster is created (the policies wait for both).
+            self.task_governance = self._add(TASK_GOVERNANCE, [props.cluster_ready])
         if config.enable_observability:
             self._observability(aws)
         if config.enable_inference_operator:
@@ -87,25 +106,22 @@ class HyperPodAddons(Construct):
     def _add(
         self,
         spec: AddonSpec,
-        grants: Sequence[ITerraformDependable],
+        waits_for: Sequence[ITerraformDependable | str],
         configuration: str | None = None,
         enabled: str | None = None,
-        waits_for: Sequence[str] = (),
+        construct_id: str | None = None,
     ) -> Addon:
-        depends_on = [self._props.hyperpod_cluster, *grants]
+        """``waits_for``: resources and references (``var.x``) the add-on is created after,
+        each with its reason at the call."""
         addon = Addon(
             self,
-            spec.name.removeprefix("amazon-sagemaker-hyperpod-").replace("-", "_"),
+            construct_id or spec.name.removeprefix("amazon-sagemaker-hyperpod-").replace("-", "_"),
             cluster_name=self._props.eks_cluster_name,
             kubernetes_version=self._props.kubernetes_version,
             spec=spec,
-            # A reference (waits_for) goes in through an override, which cdktf appends to a
-            # depends_on the resource already has: then the override alone names them all.
-            depends_on=None if waits_for else depends_on,
             enabled=enabled,
         )
-        if waits_for:
-            refs.wait_for(addon.addon, *depends_on, *waits_for)
+        refs.wait_for(addon.addon, *waits_for)
         if configuration is not None:
             addon.addon.configuration_values = configuration
         self.addons.append(addon)
@@ -133,7 +149,15 @@ class HyperPodAddons(Construct):
                 )
             },
         )
-        return [role, self._add(TRAINING_OPERATOR, role.grants, enabled=props.training_operator_enabled)]
+        waits_for = [
+            # Documented prerequisites: a HyperPod cluster (the operator runs jobs on its nodes
+            # and reads it; the role's policy names its ARN) and cert-manager (its webhook's
+            # certificate); its pod identity before its pods start.
+            props.hyperpod_cluster,
+            props.cert_manager,
+            *role.grants,
+        ]
+        return [role, self._add(TRAINING_OPERATOR, waits_for, enabled=props.training_operator_enabled)]
 
     def _observability(self, aws: AwsContext) -> None:
         props = self._props
@@ -166,7 +190,10 @@ class HyperPodAddons(Construct):
                 **props.config.observability.addon_configuration(),
             }
         )
-        self._add(OBSERVABILITY, role.grants, configuration)
+        # Its collector and exporters are Deployments and DaemonSets (the nodes) that write with
+        # the pod identity role; it reads no HyperPod cluster, so it installs while the cluster
+        # is created.
+        self._add(OBSERVABILITY, [props.cluster_ready, *role.grants], configuration)
 
     def _inference_operator(self, aws: AwsContext) -> None:
         props = self._props
@@ -183,12 +210,25 @@ class HyperPodAddons(Construct):
                 oidc_issuer_url=props.oidc_issuer_url,
                 oidc_provider_arn_reference=props.oidc_provider_arn_reference,
                 model_buckets=tuple(props.config.inference_operator.model_buckets),
+                bucket_key=props.bucket_key,
             ),
         )
         self.inference_operator = operator
-        self._add(
-            INFERENCE_OPERATOR,
-            [*operator.grants, operator.tls_bucket.bucket],
-            operator.configuration,
-            waits_for=[props.load_balancer_controller_ready],
-        )
+        # The add-on's documented dependency, which the platform does not otherwise install:
+        # a Deployment, so after the nodes.
+        self.metrics_server = self._add(METRICS_SERVER, [props.cluster_ready], construct_id="metrics_server")
+        waits_for = [
+            # Its configuration names the cluster (hyperpodClusterArn), and it serves models on its nodes.
+            props.hyperpod_cluster,
+            # It refuses to start without cert-manager's CRDs (certificaterequests.cert-manager.io).
+            props.cert_manager,
+            # It refuses to start without the load balancer controller's pods (its own is off).
+            props.load_balancer_controller_ready,
+            self.metrics_server.addon,
+            # It refuses to start without the CSIDrivers s3.csi.aws.com and fsx.csi.aws.com.
+            props.inference_dependencies_ready,
+            # Its IRSA roles and TLS bucket exist before its pods use them.
+            *operator.grants,
+            operator.tls_bucket.bucket,
+        ]
+        self._add(INFERENCE_OPERATOR, waits_for, operator.configuration)

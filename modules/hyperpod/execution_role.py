@@ -41,8 +41,11 @@ class ExecutionRole(Construct):
         aws: AwsContext,
         name: str,
         lifecycle_bucket_arn: str,
+        lifecycle_key: Statement,
         eks_cluster_arn: str,
     ):
+        """``lifecycle_key``: the statement that lets the role decrypt the scripts (the
+        bucket's customer managed key, through S3, for that bucket only)."""
         super().__init__(scope, construct_id)
         self.service_role = ServiceRole(
             self,
@@ -55,6 +58,7 @@ class ExecutionRole(Construct):
                 "lifecycle-scripts": policy_document(
                     Statement("ListScripts", ("s3:ListBucket",), (lifecycle_bucket_arn,)),
                     Statement("ReadScripts", ("s3:GetObject",), (f"{lifecycle_bucket_arn}/*",)),
+                    lifecycle_key,
                 ),
                 "ecr-pull": policy_document(
                     # GetAuthorizationToken has no resource to scope to.

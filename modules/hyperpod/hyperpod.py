@@ -20,6 +20,7 @@ from constructs import Construct
 from modules.config.cfn import Cfn
 from modules.config.hyperpod import (
     CLUSTER_NAME_SUFFIX,
+    zone_without_subnet,
     HyperPodConfig,
     InstanceGroupConfig,
     RestrictedInstanceGroupConfig,
@@ -28,16 +29,21 @@ from modules.config.hyperpod_instance_types import MIG_DISABLED, MIG_LABEL
 from modules.config.terraform import hcl_string
 from modules.core.aws_context import AwsContext
 from modules.core.helm_values import TerraformValue
+from modules.core.module import MODULE_ROOT
 from modules.core.refs import Expression, address, variable_reference
 
 from .addons import HyperPodAddons, HyperPodAddonsProps
 from .cluster import HyperPodCluster, Precondition
 from .autoscaling import AutoscalerRole
+from .bucket_key import BucketKey
 from .desired_state import Entry, cluster_fields, instance_groups
 from .execution_role import ExecutionRole
 from .helm_dependencies import HelmDependencies, hcl_bool
 from .lifecycle_scripts import ON_CREATE_SCRIPT, LifecycleScripts
+from .node_pools import CHART_FOLDER as NODE_POOLS_CHART
+from .node_pools import HyperPodNodePools
 from .security_group import HyperPodSecurityGroup
+from .task_governance import TaskGovernance
 
 
 @dataclass(frozen=True)
@@ -70,13 +76,17 @@ class HyperPod(Construct):
     ):
         super().__init__(scope, construct_id)
         name = inputs.token("name")
-        self.scripts = LifecycleScripts(self, "lifecycle_scripts", name_reference=inputs.reference("name"))
+        self.bucket_key = BucketKey(self, "bucket_key", aws=aws, name=name)
+        self.scripts = LifecycleScripts(
+            self, "lifecycle_scripts", name_reference=inputs.reference("name"), kms_key_arn=self.bucket_key.arn
+        )
         self.execution_role = ExecutionRole(
             self,
             "execution_role",
             aws=aws,
             name=name,
             lifecycle_bucket_arn=self.scripts.arn,
+            lifecycle_key=self.bucket_key.use("DecryptScripts", self.scripts.arn),
             eks_cluster_arn=inputs.token("eks_cluster_arn"),
         )
         self.security_group = HyperPodSecurityGroup(
@@ -103,6 +113,9 @@ class HyperPod(Construct):
             cert_manager=TerraformValue(f"{enable_training_operator} || {hcl_bool(config.enable_inference_operator)}"),
             # The GPU operator when a group partitions its GPUs (a tfvars file may add one).
             gpu_partitioning=TerraformValue(f"local.{partitioning.friendly_unique_id}"),
+            # Helm waits for the chart's Deployments (operators, cert-manager) and cert-manager's
+            # post-install check Job, whose pods need nodes; and, by the platform's rule, for
+            # cluster DNS (tests/test_dependencies.py).
             wait_for=inputs.reference("cluster_ready"),
         )
         self.cluster_name = TerraformLocal(
@@ -133,17 +146,21 @@ class HyperPod(Construct):
             preconditions=[
                 Precondition(
                     condition="${" + _zones_have_a_subnet(inputs) + "}",
-                    error_message=(
-                        "An instance group's availability_zone has no private subnet (the VPC uses the region's "
-                        "first vpc.max_azs zones): choose one of those zones."
-                    ),
+                    error_message=_zones_without_subnet_message(inputs),
                 ),
             ],
             depends_on=[
+                # The instances run with the role as soon as they launch (scripts, ECR, ENIs).
                 *self.execution_role.grants,
+                # Nodes reach the EKS control plane and CoreDNS, and kubelet is reachable, to join.
                 *self.security_group.rules,
+                # Every new node runs on_create.sh from the bucket.
                 *self.scripts.objects,
+                # HyperPod's guide: install the dependencies chart before creating the cluster
+                # (its RBAC, namespace and health monitoring agent; autoscaling and automatic
+                # node recovery need the agent).
                 self.helm.release,
+                # HyperPod's Karpenter assumes the cluster role from the start.
                 *(self.autoscaler.grants if self.autoscaler else ()),
             ],
         )
@@ -162,11 +179,39 @@ class HyperPod(Construct):
                 hyperpod_cluster=self.cluster.resource,
                 training_operator_enabled=enable_training_operator,
                 load_balancer_controller_ready=inputs.reference("load_balancer_controller_ready"),
+                inference_dependencies_ready=inputs.reference("inference_dependencies_ready"),
+                cluster_ready=inputs.reference("cluster_ready"),
+                cert_manager=self.helm.release,
                 vpc_id=inputs.token("vpc_id"),
                 oidc_issuer_url=inputs.token("eks_oidc_issuer_url"),
                 oidc_provider_arn_reference=inputs.reference("eks_oidc_provider_arn"),
+                bucket_key=self.bucket_key,
             ),
         )
+        self.node_pools = None
+        if config.autoscaling is not None and config.autoscaling.node_pools:
+            self.node_pools = HyperPodNodePools(
+                self,
+                "node_pools",
+                pools=config.autoscaling.node_pools,
+                instance_groups=inputs.reference("instance_groups"),
+                chart=f"{MODULE_ROOT}/{NODE_POOLS_CHART}",
+                cluster=self.cluster.resource,
+            )
+        self.task_governance = None
+        if config.task_governance.configured:
+            assert self.addons.task_governance is not None, "the configuration requires the add-on"
+            self.task_governance = TaskGovernance(
+                self,
+                "task_governance",
+                config=config.task_governance,
+                cluster_arn=f"{address(self.cluster.resource)}.id",
+                name_reference=inputs.reference("name"),
+                tags=f"local.{tags.friendly_unique_id}",
+                region=aws.region,
+                # SageMaker writes each policy into the EKS cluster as the add-on's Kueue objects.
+                waits_for=[self.addons.task_governance.addon],
+            )
         self._outputs(inputs)
 
     def _cluster_fields(self, config: HyperPodConfig) -> Any:
@@ -242,6 +287,19 @@ class HyperPod(Construct):
             value=self.security_group.id,
             description="Security group of the HyperPod nodes",
         )
+
+
+def _zones_without_subnet_message(inputs: HyperPodInputs) -> str:
+    """What synth says of a zone without a subnet (``zone_without_subnet``), with the failing
+    groups, their zones and the VPC's zones filled in by Terraform."""
+    groups = inputs.reference("instance_groups")
+    zones = inputs.reference("private_subnet_zones")
+    failing = f"[for group in {groups} : group if (group.availability_zone == null ? false : !contains({zones}, group.availability_zone))]"
+    return zone_without_subnet(
+        group=f'${{join(", ", [for group in {failing} : group.name])}}',
+        zone=f'${{join(", ", [for group in {failing} : group.availability_zone])}}',
+        zones=f'${{join(", ", distinct({zones}))}}',
+    )
 
 
 def _zones_have_a_subnet(inputs: HyperPodInputs) -> str:

@@ -35,6 +35,8 @@ from modules.core.iam import ServiceRole, Statement, policy_document
 from modules.core.private_bucket import PrivateBucket
 from modules.core.refs import Expression, address
 
+from .bucket_key import BucketKey
+
 INFERENCE_OPERATOR = AddonSpec("amazon-sagemaker-hyperpod-inference", before_nodes=False)
 INFERENCE_OPERATOR_NAMESPACE = "hyperpod-inference-system"
 INFERENCE_OPERATOR_SERVICE_ACCOUNT = "hyperpod-inference-controller-manager"
@@ -145,6 +147,8 @@ class InferenceOperatorProps:
     """``var.eks_oidc_provider_arn``: an IAM OIDC provider the caller has for the issuer, or
     "" to have one created here (an account holds one provider per issuer)."""
     model_buckets: tuple[str, ...]
+    bucket_key: BucketKey
+    """The customer managed key of the TLS bucket."""
 
 
 class InferenceOperator(Construct):
@@ -287,6 +291,7 @@ class InferenceOperator(Construct):
             Statement("ReadModels", READ_MODEL_ACTIONS, (*bucket_arns, *(f"{arn}/*" for arn in bucket_arns))),
             Statement("TlsCertificates", TLS_OBJECT_ACTIONS, (f"{bucket_arn}/*",), conditions=this_account),
             Statement("ListTlsBucket", ("s3:ListBucket",), (bucket_arn,)),
+            props.bucket_key.use("TlsBucketKey", bucket_arn, write=True),
             # The registry token is account-wide; model servers come from AWS's registries
             # of this region (other accounts).
             Statement("RegistryToken", ("ecr:GetAuthorizationToken",), ("*",)),
@@ -340,4 +345,10 @@ class InferenceOperator(Construct):
 
     def _tls_bucket(self, name_reference: str) -> PrivateBucket:
         # Only certificates the operator issues live here: destroying the platform may delete them.
-        return PrivateBucket(self, "tls", bucket_prefix=tls_bucket_prefix(name_reference), force_destroy=True)
+        return PrivateBucket(
+            self,
+            "tls",
+            bucket_prefix=tls_bucket_prefix(name_reference),
+            force_destroy=True,
+            kms_key_arn=self._props.bucket_key.arn,
+        )

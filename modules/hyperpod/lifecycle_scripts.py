@@ -39,6 +39,8 @@ class ScriptFile:
     """Where Terraform finds it: the module's copy of the folder, so the output is the same
     on every machine."""
     md5: str
+    """The MD5 of its content, the upload's ``source_hash``: under SSE-KMS S3's ETag is not
+    the content's MD5, so ``etag`` would show a change on every plan."""
 
 
 def script_source(key: str, scripts_dir: Path = SCRIPTS_DIR) -> str:
@@ -68,7 +70,8 @@ def _object_id(key: str) -> str:
 
 
 class LifecycleScripts(Construct):
-    """A private, encrypted, versioned, TLS-only bucket holding the node lifecycle scripts."""
+    """A private, versioned, TLS-only bucket holding the node lifecycle scripts, encrypted with
+    the module's customer managed key."""
 
     def __init__(
         self,
@@ -76,6 +79,7 @@ class LifecycleScripts(Construct):
         construct_id: str,
         *,
         name_reference: str,
+        kms_key_arn: str | None = None,
         files: list[ScriptFile] | None = None,
     ):
         super().__init__(scope, construct_id)
@@ -87,6 +91,7 @@ class LifecycleScripts(Construct):
             bucket_prefix=bucket_prefix(name_reference),
             force_destroy=True,
             noncurrent_days=30,
+            kms_key_arn=kms_key_arn,
         )
         self.bucket = self.private_bucket.bucket
         bucket_id = self.bucket.id
@@ -103,7 +108,7 @@ class LifecycleScripts(Construct):
                 bucket=bucket_id,
                 key=file.key,
                 source=file.source,
-                etag=file.md5,
+                source_hash=file.md5,
             )
             for file in files
         ]

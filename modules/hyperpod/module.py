@@ -8,6 +8,7 @@ description, validations) with the configured value as its default.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typing import Any
@@ -17,15 +18,17 @@ from cdktf_cdktf_provider_aws.data_aws_region import DataAwsRegion
 
 from modules.config import PlatformConfig
 from modules.config.hyperpod import HyperPodConfig
+from modules.config.hyperpod_node_pools import SCALABLE_GROUP
 from modules.config.terraform import TerraformRule
 from modules.core.aws_context import AwsContext
-from modules.core.module import ModuleFile, ModuleSource, ModuleStack
+from modules.core.module import REPO_ROOT, ModuleFile, ModuleSource, ModuleStack
 from modules.core.terraform_settings import pin_terraform_and_providers
 from modules.core.variables import plain_variable, setting_variable
 
 from .helm_dependencies import CHART_FOLDER, CHART_IN_CHECKOUT, CHECKOUT_DIR
 from .hyperpod import HyperPod, HyperPodInputs
 from .lifecycle_scripts import SCRIPTS_DIR
+from .node_pools import CHART_FOLDER as NODE_POOLS_CHART
 
 # The settings of hyperpod.* that are module variables (a terraform.tfvars sets them).
 SETTINGS = ("cluster_name", "instance_groups", "node_recovery", "install_helm_dependencies", "enable_training_operator")
@@ -64,6 +67,12 @@ WIRING: dict[str, tuple[str, str, object]] = {
         "IDs the inference operator add-on waits for: the AWS Load Balancer Controller release.",
         [],
     ),
+    "inference_dependencies_ready": (
+        "list(string)",
+        "IDs the inference operator add-on also waits for: the Mountpoint for Amazon S3 and FSx for Lustre CSI "
+        "driver add-ons (it refuses to start without the CSIDrivers s3.csi.aws.com and fsx.csi.aws.com).",
+        [],
+    ),
 }
 
 
@@ -97,8 +106,17 @@ def setting_rules(hyperpod: HyperPodConfig) -> dict[str, tuple[TerraformRule, ..
                 "hyperpod.enable_inference_operator to false.",
             ),
         )
-    if not hyperpod.helm_subcharts.deep_health_check:
+    scaled = hyperpod.autoscaling.scaled_group_names if hyperpod.autoscaling else []
+    if scaled:
         rules["instance_groups"] = (
+            TerraformRule(
+                f"alltrue([for name in {json.dumps(scaled)} : length([for group in $value : group if group.name == name "
+                "&& group.instance_count == 0 && group.training_plan_arn == null && length(group.deep_health_checks) == 0]) == 1])",
+                f"{SCALABLE_GROUP}.",
+            ),
+        )
+    if not hyperpod.helm_subcharts.deep_health_check:
+        rules["instance_groups"] = rules.get("instance_groups", ()) + (
             TerraformRule(
                 "var.install_helm_dependencies ? alltrue([for group in $value : length(group.deep_health_checks) == 0]) : true",
                 "an instance group requests deep_health_checks but helm_subcharts.deep_health_check is false: "
@@ -156,5 +174,6 @@ SOURCE = ModuleSource(
     files=(
         ModuleFile(Path(SCRIPTS_DIR.name), Path(SCRIPTS_DIR.name)),
         ModuleFile(Path(CHECKOUT_DIR) / CHART_IN_CHECKOUT, Path(CHART_FOLDER), optional=True),
+        ModuleFile(Path(__file__).resolve().parent.relative_to(REPO_ROOT) / NODE_POOLS_CHART, Path(NODE_POOLS_CHART)),
     ),
 )

@@ -31,6 +31,11 @@ RELEASE_NAMESPACE = "kube-system"
 
 
 class Storage(Construct):
+    @property
+    def csi_driver_ids(self) -> list[str]:
+        """IDs of the CSI driver add-ons installed (for what needs them to run)."""
+        return [part.addon.addon.id for part in (self.fsx, self.s3) if part is not None]
+
     def __init__(self, scope: Construct, construct_id: str, *, aws: AwsContext, props: StorageProps):
         super().__init__(scope, construct_id)
         config = props.config

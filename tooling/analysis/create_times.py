@@ -32,9 +32,16 @@ CREATE_SECONDS: dict[str, float] = {
     "aws_sqs_queue": 30,
     "aws_s3_bucket": 10,
     "aws_prometheus_workspace": 60,
-    # A SageMaker HyperPod cluster (Cloud Control): provisioning and deep health checks.
-    "aws_cloudcontrolapi_resource": 1500,
+    # Cloud Control resources other than the HyperPod cluster (task governance policies):
+    # one API call and a status poll.
+    "aws_cloudcontrolapi_resource": 30,
     "helm_release": 120,
+}
+
+# Resources whose time is not their type's, by ``<type>.<name>`` (in any module).
+CREATE_SECONDS_BY_NAME: dict[str, float] = {
+    # The SageMaker HyperPod cluster (Cloud Control): provisioning and deep health checks.
+    "aws_cloudcontrolapi_resource.cluster": 1500,
 }
 
 
@@ -45,5 +52,8 @@ def create_seconds(address: str) -> float:
         address = address.split(".", 2)[2]
     if address.startswith("data."):
         return 1.0
+    name = address.split("[", 1)[0]
+    if name in CREATE_SECONDS_BY_NAME:
+        return CREATE_SECONDS_BY_NAME[name]
     resource_type = address.split(".", 1)[0]
     return CREATE_SECONDS.get(resource_type, DEFAULT_SECONDS)

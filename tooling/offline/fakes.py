@@ -468,8 +468,26 @@ def _sagemaker_cluster(desired: dict[str, Any], ctx: Context) -> tuple[str, dict
     return arn, reported
 
 
+def _sagemaker_policy(kind: str, prefix: str) -> Callable[[dict[str, Any], Context], tuple[str, dict[str, Any]]]:
+    """A task governance policy: its ARN (the primary identifier), ID, version and status."""
+
+    def report(desired: dict[str, Any], ctx: Context) -> tuple[str, dict[str, Any]]:
+        identifier = ctx.hex(12, kind, desired.get("Name"))
+        arn = ctx.arn("sagemaker", f"{kind}/{identifier}")
+        reported = dict(desired)
+        reported.update({f"{prefix}Arn": arn, f"{prefix}Id": identifier, f"{prefix}Version": 1, "Status": "Created",
+                         "CreationTime": FIXED_TIME})
+        return arn, reported
+
+    return report
+
+
 # CloudFormation type -> what the service reports beside the desired state.
-CLOUDCONTROL_TYPES = {"AWS::SageMaker::Cluster": _sagemaker_cluster}
+CLOUDCONTROL_TYPES = {
+    "AWS::SageMaker::Cluster": _sagemaker_cluster,
+    "AWS::SageMaker::ComputeQuota": _sagemaker_policy("compute-quota", "ComputeQuota"),
+    "AWS::SageMaker::ClusterSchedulerConfig": _sagemaker_policy("cluster-scheduler-config", "ClusterSchedulerConfig"),
+}
 
 
 @resource("aws_cloudcontrolapi_resource")
