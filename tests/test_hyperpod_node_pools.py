@@ -215,7 +215,7 @@ def autoscaled(**changes) -> dict:
         (autoscaled(hyperpod__autoscaling__node_pools__0__instance_groups=["missing"]), "'missing' has no such group"),
         (autoscaled(hyperpod__autoscaling__node_pools__0__instance_groups=[f"g{i}" for i in range(11)]), "at most 10"),
         (autoscaled(hyperpod__autoscaling__node_pools__0__instance_groups=["auto", "auto"]), "twice"),
-        (autoscaled(hyperpod__autoscaling__node_pools__0__zones=["eu-west-1a"]), "not a zone of region us-west-2"),
+        (autoscaled(hyperpod__autoscaling__node_pools__0__zones=["eu-west-1a"]), "zones 'eu-west-1a' is not in region us-west-2"),
         (autoscaled(hyperpod__autoscaling__node_pools__0__name="Bad_Name"), "lowercase"),
         (autoscaled(hyperpod__autoscaling__mode="Disable"), "autoscaling.mode Enable"),
         (
