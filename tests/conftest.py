@@ -185,16 +185,7 @@ def pytest_configure_node(node) -> None:  # noqa: ANN001 - pytest-xdist's Worker
         node.workerinput["eager_synth_dir"] = str(run.cwd)
 
 
-# Tests whose fixtures synthesize or run Terraform share session caches (one synth, plan
-# or apply per configuration): under pytest-xdist (`--dist loadgroup`) they run in one
-# worker so no cache is built twice, and the other worker takes every other test.
-SHARED_CACHE_FIXTURES = {"synth", "stack", "workspace", "deploy", "deployed", "plan", "planned", "cli_synths"}
-
-
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if SHARED_CACHE_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("synth-and-terraform"))
     if hasattr(config, "workerinput"):
         return  # under pytest-xdist the controller starts it (pytest_configure_node)
     if EAGER_RUN not in config.stash and any("eager_synth" in getattr(item, "fixturenames", ()) for item in items):
