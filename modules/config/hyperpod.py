@@ -23,7 +23,7 @@ from .hyperpod_zones import AvailabilityZone
 from .hyperpod_task_governance import TaskGovernanceConfig
 from .hyperpod_instance_types import INSTANCE_TYPES, MIG_LABEL, facts_of, known_families, partitionable_types
 from .kubernetes import LabelKey, LabelValue, TaintEffect
-from .state import bucket_name_problem
+from .state import S3BucketName
 from .terraform import TerraformRule
 
 # The cluster's name when hyperpod.cluster_name is unset: the platform's name and this.
@@ -433,7 +433,7 @@ class ObservabilityConfig(Section):
 class InferenceOperatorConfig(Section):
     """What the inference operator's role may read besides JumpStart's own bucket."""
 
-    model_buckets: list[str] = Field(
+    model_buckets: list[S3BucketName] = Field(
         default_factory=list,
         description="S3 buckets (names) the operator may read model weights from "
         "(InferenceEndpointConfig s3Storage.bucketName); JumpStart's bucket of the region is always readable.",
@@ -442,10 +442,6 @@ class InferenceOperatorConfig(Section):
     @field_validator("model_buckets")
     @classmethod
     def _bucket_names(cls, buckets: list[str]) -> list[str]:
-        for bucket in buckets:
-            problem = bucket_name_problem(bucket)
-            if problem:
-                raise ValueError(f"{bucket!r}: {problem} (S3 bucket naming rules)")
         if len(set(buckets)) != len(buckets):
             raise ValueError("names a bucket twice; list each once")
         return buckets

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .aws_api import regions, source_of
 from .base import Section
@@ -36,10 +36,7 @@ class StateConfig(Section):
     @field_validator("s3_bucket")
     @classmethod
     def _s3_naming_rules(cls, value: str) -> str:
-        problem = bucket_name_problem(value) if value else None
-        if problem:
-            raise ValueError(f"{problem} (S3 bucket naming rules)")
-        return value
+        return s3_bucket_name(value) if value else value
 
     @field_validator("s3_region")
     @classmethod
@@ -72,3 +69,15 @@ def bucket_name_problem(name: str) -> str | None:
     if name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
         return f"must not start with {', '.join(_RESERVED_PREFIXES)} or end with {', '.join(_RESERVED_SUFFIXES)}"
     return None
+
+
+def s3_bucket_name(name: str) -> str:
+    """``name``, or a ValueError saying which S3 naming rule it breaks."""
+    problem = bucket_name_problem(name)
+    if problem:
+        raise ValueError(f"{problem} (S3 bucket naming rules)")
+    return name
+
+
+# A general purpose bucket's name, for every section that names one.
+S3BucketName = Annotated[str, AfterValidator(s3_bucket_name)]

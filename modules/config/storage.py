@@ -18,7 +18,7 @@ from .hyperpod import AvailabilityZone
 from .kubernetes import Namespace
 from .network import SecurityGroupId
 from .patterns import described
-from .state import bucket_name_problem
+from .state import S3BucketName
 
 # SSD deployment types (SCRATCH_1 predates data repository associations and Lustre 2.15).
 LustreDeploymentType = Literal["SCRATCH_2", "PERSISTENT_1", "PERSISTENT_2"]
@@ -55,13 +55,6 @@ S3_PREFIX_PATTERN = r"^([^/][^\x00]*/)?$"
 S3Prefix = Annotated[str, described(S3_PREFIX_PATTERN, "an S3 key prefix ending with '/' such as datasets/imagenet/ (empty: the whole bucket)", max_length=1024)]
 
 
-def _bucket(value: str) -> str:
-    problem = bucket_name_problem(value)
-    if problem:
-        raise ValueError(f"{problem} (S3 bucket naming rules)")
-    return value
-
-
 def valid_storage_capacities(count: int = 4) -> list[int]:
     """The first ``count`` capacities (GiB) SSD file systems accept."""
     return [SMALLEST_STORAGE_GIB, *(STORAGE_STEP_GIB * n for n in range(1, count))]
@@ -76,7 +69,7 @@ def storage_capacity_problem(gib: int) -> str | None:
 class DataRepositoryConfig(Section):
     """A data repository association: a directory of the file system linked to an S3 prefix."""
 
-    bucket: str = Field(description="S3 bucket (same region) whose objects appear in the file system.")
+    bucket: S3BucketName = Field(description="S3 bucket (same region) whose objects appear in the file system.")
     prefix: S3Prefix = Field(default="", description="Key prefix linked; empty links the whole bucket.")
     file_system_path: FileSystemPath = Field(description="Directory of the file system the prefix appears in.")
     import_events: list[S3Event] = Field(
@@ -90,11 +83,6 @@ class DataRepositoryConfig(Section):
     import_metadata_on_create: bool = Field(
         default=True, description="List the prefix's objects into the file system when the association is created."
     )
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        return _bucket(value)
 
     @field_validator("import_events", "export_events")
     @classmethod
@@ -217,15 +205,11 @@ class FsxLustreConfig(Section):
 
 
 class S3BucketConfig(Section):
-    name: str = Field(description="The bucket, in the platform's region (the volume mounts it with that region).")
+    name: S3BucketName = Field(description="The bucket, in the platform's region (the volume mounts it with that region).")
     prefix: S3Prefix = Field(default="", description="Mount only this key prefix; empty mounts the whole bucket.")
     read_only: bool = Field(default=True, description="Pods only read; false lets them write new objects and delete.")
     namespace: Namespace = Field(default="default", description="Namespace of the claim.")
 
-    @field_validator("name")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        return _bucket(value)
 
 
 class S3MountsConfig(Section):
