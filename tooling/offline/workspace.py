@@ -405,6 +405,10 @@ class Workspace:
             CHECKPOINT_DISABLE="1",
             HOME=str(self.run_dir / "home"),
         )
+        # Terraform's Go garbage collector at twice its default target: a plan of the default
+        # stack then takes about 13% less CPU (1.71 s -> 1.49 s with the stand-ins, median of
+        # 6 on 2 cores) for a few hundred MiB more at most. A caller's GOGC wins.
+        env.setdefault("GOGC", "200")
         return env
 
     def write_file(self, relative: str | os.PathLike[str], text: str) -> Path:
