@@ -486,3 +486,73 @@ def test_a_folder_without_configuration_is_refused_clearly(tmp_path):
         Workspace(tmp_path)
     with pytest.raises(ConfigurationError, match="is not a folder"):
         Workspace(tmp_path / "missing")
+
+
+TWO_REGIONS = """\
+terraform {
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.25.0"
+    }
+  }
+}
+
+provider "aws" {
+  region = "us-west-2"
+}
+
+provider "aws" {
+  alias  = "east"
+  region = "us-east-1"
+}
+
+data "aws_region" "west" {}
+
+data "aws_region" "east" {
+  provider = aws.east
+}
+
+resource "aws_sqs_queue" "west" {
+  name = "west"
+}
+
+resource "aws_sqs_queue" "east" {
+  provider = aws.east
+  name     = "east"
+}
+
+output "regions" {
+  value = [data.aws_region.west.region, data.aws_region.east.region]
+}
+
+output "queues" {
+  value = [aws_sqs_queue.west.arn, aws_sqs_queue.east.arn]
+}
+"""
+
+
+def test_each_provider_configuration_keeps_its_own_settings(tmp_path):
+    """One provider server answers every instance Terraform opens: an aliased
+    configuration in another region stays in that region."""
+    (tmp_path / "main.tf").write_text(TWO_REGIONS)
+    with Workspace(tmp_path) as ws:
+        ws.apply()
+        outputs = ws.outputs()
+    assert outputs["regions"] == ["us-west-2", "us-east-1"]
+    assert [arn.split(":")[3] for arn in outputs["queues"]] == ["us-west-2", "us-east-1"]
+
+
+def test_stand_ins_that_terraform_starts_itself_plan_what_the_server_plans(fixture_folder):
+    """The installed provider executables (what a kept workspace runs by hand) give the
+    same plan as the workspace's provider server."""
+    import subprocess
+
+    with Workspace(fixture_folder, zones=3) as ws:
+        served = ws.plan().json["planned_values"]
+        plan_file = ws.path / "standalone.tfplan"
+        for command in (["plan", "-input=false", "-no-color", f"-out={plan_file}"], ["show", "-json", str(plan_file)]):
+            done = subprocess.run([ws.terraform, *command], cwd=ws.directory, env=ws.standalone_env, capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+        assert "TF_REATTACH_PROVIDERS" not in ws.standalone_env
+    assert json.loads(done.stdout)["planned_values"] == served

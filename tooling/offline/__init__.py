@@ -22,6 +22,12 @@ What the stand-ins do
     - Data sources: availability zones (``zones`` of them: ``<region>a…``, ``usw2-az1…``),
       caller identity, partition, region, session context, EKS add-on versions and
       clusters (``fakes.py``).
+    - Processes: one provider server per workspace serves every stand-in for the
+      workspace's life (``serve.serve_workspace``); its commands reach it through
+      ``TF_REATTACH_PROVIDERS``, so Terraform starts no provider process (``init`` still
+      installs the stand-ins from the mirror and writes the lock file). ``standalone_env``
+      is the environment without the server, in which Terraform starts the installed
+      stand-ins itself, as in a kept workspace run by hand.
 
 The API
     ``Workspace(folder, zones=3, region="us-west-2", root=None, at=None, links=None,
@@ -49,7 +55,7 @@ The API
     carrying the command, ``returncode``, ``stdout`` and ``stderr`` (Terraform's
     diagnostics).
 
-    ``Plan``: ``summary`` ("Plan: 136 to add, 0 to change, 0 to destroy."), ``counts``,
+    ``Plan``: ``summary`` ("Plan: 139 to add, 0 to change, 0 to destroy."), ``counts``,
     ``json`` (``terraform show -json`` of the saved plan), ``resource_changes``,
     ``actions(address)``, ``after(address)``, ``addresses(*actions)``, ``replaced()``,
     ``outputs``, ``file``.

@@ -342,7 +342,7 @@ class Workspace:
             wrapper.write_text(self._wrapper(type_name, source, version))
             wrapper.chmod(0o755)
             providers[type_name] = StandInProvider(type_name, source, version, schemas)
-        self._start_zygote()
+        self._start_server()
         sources = sorted(f"registry.terraform.io/{p.source}" for p in providers.values())
         rc = run / "terraformrc"
         rc.write_text(
@@ -364,24 +364,52 @@ class Workspace:
             "PYTHONDONTWRITEBYTECODE": "1",
         }
 
-    def _start_zygote(self) -> None:
-        """The process provider instances are forked from (see ``serve.zygote``)."""
+    def _start_server(self) -> None:
+        """The process that serves every stand-in of this workspace (``serve.serve_workspace``);
+        ``env`` points Terraform at it."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTHON"))}
         env.update(self._provider_env())
-        with open(self.run_dir / "zygote.log", "wb") as log:
-            self._zygote = subprocess.Popen(
-                [sys.executable, "-m", "tooling.offline.serve", "--zygote"],
+        with open(self.run_dir / "server.log", "wb") as log:
+            self._server = subprocess.Popen(
+                [sys.executable, "-m", "tooling.offline.serve", "--server"],
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 cwd=self.run_dir,
             )
-        # A workspace dropped without close() still ends its zygote.
-        weakref.finalize(self, _end_process, self._zygote)
+        # A workspace dropped without close() still ends its server.
+        weakref.finalize(self, _end_process, self._server)
+        self._reattach: str | None = None
+
+    def _reattach_providers(self) -> str:
+        """``TF_REATTACH_PROVIDERS`` for the server, once it listens (it starts in about 0.3 s)."""
+        if self._reattach is None:
+            from .serve import SERVER_FILE
+
+            written, deadline = self.run_dir / SERVER_FILE, time.monotonic() + 60
+            while not written.exists():
+                if self._server.poll() is not None or time.monotonic() > deadline:
+                    log = (self.run_dir / "server.log").read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"the stand-in provider server did not start (exit {self._server.poll()}):\n{log}")
+                time.sleep(0.01)
+            server = json.loads(written.read_text())
+            self._reattach = json.dumps({
+                f"registry.terraform.io/{provider.source}": {
+                    "Protocol": "grpc",
+                    "ProtocolVersion": 6,
+                    "Pid": server["pid"],
+                    "Test": True,  # Terraform leaves the process running after each command
+                    "Addr": {"Network": "tcp", "String": f"127.0.0.1:{server['ports'][name]}"},
+                }
+                for name, provider in self.providers.items()
+            })
+        return self._reattach
 
     def _wrapper(self, type_name: str, source: str, version: str) -> str:
-        # Terraform copies this file into .terraform/providers: every path is absolute.
+        # Terraform copies this file into .terraform/providers: every path is absolute. The
+        # workspace's commands reach the provider server instead; this runs when Terraform
+        # starts the provider itself (a kept workspace run by hand, ``standalone_env``).
         run = self.run_dir
         return (
             "#!/bin/sh\n"
@@ -390,14 +418,20 @@ class Workspace:
             f"export HOME={shlex.quote(str(run / 'home'))}\n"
             f"export PYTHONPATH={shlex.quote(str(REPO))}\n"
             "export PYTHONDONTWRITEBYTECODE=1\n"
-            # -S: the relay needs no site-packages and starts in milliseconds (relay.py).
-            f"exec {shlex.quote(sys.executable)} -S -m tooling.offline.relay {type_name} \"$@\"\n"
+            f"exec {shlex.quote(sys.executable)} -m tooling.offline.serve {type_name} \"$@\"\n"
         )
 
     @property
     def env(self) -> dict[str, str]:
-        """The environment of every terraform command: the caller's, without its Terraform
-        settings, pointed at the workspace's CLI configuration and home."""
+        """The environment of every terraform command: ``standalone_env`` with Terraform
+        pointed at the workspace's provider server (no provider process per start)."""
+        return {**self.standalone_env, "TF_REATTACH_PROVIDERS": self._reattach_providers()}
+
+    @property
+    def standalone_env(self) -> dict[str, str]:
+        """The caller's environment without its Terraform settings, pointed at the
+        workspace's CLI configuration and home: Terraform starts the installed stand-ins
+        itself, as it would in a kept workspace run by hand."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
         env.update(
             TF_CLI_CONFIG_FILE=str(self.run_dir / "terraformrc"),
@@ -444,8 +478,11 @@ class Workspace:
     def run(self, *args: str, check: bool = True) -> Result:
         """Any terraform command in the workspace (``-no-color`` is the caller's to add)."""
         command = [self.terraform, *args]
+        # init installs the stand-ins and writes the lock file as for any provider: with
+        # TF_REATTACH_PROVIDERS it would skip both.
+        env = self.standalone_env if args[:1] == ("init",) else self.env
         started = time.perf_counter()
-        done = subprocess.run(command, cwd=self.directory, env=self.env, capture_output=True, text=True, timeout=self.timeout)
+        done = subprocess.run(command, cwd=self.directory, env=env, capture_output=True, text=True, timeout=self.timeout)
         seconds = time.perf_counter() - started
         self.timings.append((args[0] if args else "terraform", seconds))
         if check and done.returncode != 0:
@@ -575,9 +612,9 @@ class Workspace:
     # --- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        zygote = getattr(self, "_zygote", None)
-        if zygote is not None:
-            _end_process(zygote)
+        server = getattr(self, "_server", None)
+        if server is not None:
+            _end_process(server)
         if not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
 
