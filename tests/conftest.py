@@ -6,7 +6,7 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import pytest
 
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from tests.processes import BackgroundRun
 
 Synth = Callable[[dict[str, Any]], dict[str, Any]]
-EAGER_RUN = pytest.StashKey["BackgroundRun"]()
+BACKGROUND_RUNS = pytest.StashKey[dict[str, "BackgroundRun"]]()
+BACKGROUND_DIR = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -137,63 +138,85 @@ def plan(workspace):
     return _plan
 
 
+# Slow main.py runs that need no test's state: each runs once per session, in the
+# background from the start (under pytest-xdist the controller starts them before the
+# workers, which read their records). fixture -> {folder: (arguments, environment)}.
+def _background_runs() -> dict[str, dict[str, tuple[tuple[str, ...], dict[str, str]]]]:
+    from tests.processes import EAGER
+
+    return {
+        # The default mechanisms on, in two directories of different names and depths.
+        "cli_synths": {"first": (("--hcl", "--modules"), {}), "second-dir": (("--hcl", "--modules"), {})},
+        # Every start-up mechanism off (a plain cdktf app).
+        "eager_synth": {"work": ((), EAGER)},
+    }
+
+
+def _start_background(config: pytest.Config, fixtures: Iterable[str]) -> dict[str, "BackgroundRun"]:
+    from tests.processes import BackgroundRun
+
+    runs = config.stash.setdefault(BACKGROUND_RUNS, {})
+    for fixture in fixtures:
+        for folder, (args, env) in _background_runs()[fixture].items():
+            if folder not in runs:
+                if BACKGROUND_DIR not in config.stash:
+                    config.stash[BACKGROUND_DIR] = Path(tempfile.mkdtemp(prefix="main-py-runs-"))
+                cwd = config.stash[BACKGROUND_DIR] / folder
+                cwd.mkdir()
+                runs[folder] = BackgroundRun.start(cwd, *args, **env)
+    return runs
+
+
+def _background_results(config: pytest.Config, fixture: str) -> list[tuple[Path, Any]]:
+    from tests.processes import BackgroundRun
+
+    folders = _background_runs()[fixture]
+    started = getattr(config, "workerinput", {}).get("background_dir")
+    if started and all(BackgroundRun.record_of(Path(started) / f).exists() for f in folders):
+        runs = {f: BackgroundRun(Path(started) / f) for f in folders}
+    else:  # not started by a pytest-xdist controller: this process runs them
+        runs = _start_background(config, [fixture])
+    return [(runs[f].cwd, runs[f].result()) for f in folders]
+
+
 @pytest.fixture(scope="session")
-def cli_synths(tmp_path_factory: pytest.TempPathFactory):
+def cli_synths(pytestconfig: pytest.Config) -> list[tuple[Path, Any]]:
     """``python main.py --hcl --modules`` run in two different directories (the default
     mechanisms on), shared by every test that reads what the command line writes."""
-    from tests.processes import run_main
-
-    first, second = tmp_path_factory.mktemp("first"), tmp_path_factory.mktemp("second-dir")
-    return [(directory, run_main(directory, "--hcl", "--modules")) for directory in (first, second)]
+    return _background_results(pytestconfig, "cli_synths")
 
 
 @pytest.fixture(scope="session")
 def eager_synth(pytestconfig: pytest.Config):
     """The default configuration synthesized with every start-up mechanism off (a plain
-    cdktf app): the slow proof that the mechanisms change no byte. It runs once per
-    session, in the background from the start (see ``_start_eager_synth``); under
-    pytest-xdist the controller runs it and the worker that needs it reads its record."""
-    from tests.processes import BackgroundRun
-
-    workerinput = getattr(pytestconfig, "workerinput", {})
-    if "eager_synth_dir" in workerinput:
-        run = BackgroundRun(Path(workerinput["eager_synth_dir"]))
-    else:
-        run = pytestconfig.stash.get(EAGER_RUN, None) or _start_eager_synth(pytestconfig)
-    return run.cwd, run.result()
+    cdktf app): the slow proof that the mechanisms change no byte, run once per session."""
+    ((cwd, result),) = _background_results(pytestconfig, "eager_synth")
+    return cwd, result
 
 
-def _start_eager_synth(config: pytest.Config) -> "BackgroundRun":
-    from tests.processes import EAGER, BackgroundRun
-
-    base = Path(tempfile.mkdtemp(prefix="eager-synth-"))
-    (base / "work").mkdir()
-    config.stash[EAGER_RUN] = BackgroundRun.start(base / "work", **EAGER)
-    return config.stash[EAGER_RUN]
-
-
-def _whole_suite_or_runtime_tests(config: pytest.Config) -> bool:
-    return not config.args or any("test_runtime" in arg or arg.rstrip("/") == "tests" for arg in config.args)
+def _whole_suite(config: pytest.Config) -> bool:
+    return not config.args or any(arg.rstrip("/") == "tests" for arg in config.args)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:  # noqa: ANN001 - pytest-xdist's WorkerController
-    """pytest-xdist controller: one eager synth for all workers, started before they are."""
+    """pytest-xdist controller: for the whole suite, the background runs start once, before
+    the workers; a worker that needs a run the controller did not start runs its own."""
     config = node.config
-    if _whole_suite_or_runtime_tests(config):
-        run = config.stash.get(EAGER_RUN, None) or _start_eager_synth(config)
-        node.workerinput["eager_synth_dir"] = str(run.cwd)
+    if _whole_suite(config):
+        _start_background(config, _background_runs())
+        node.workerinput["background_dir"] = str(config.stash[BACKGROUND_DIR])
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if hasattr(config, "workerinput"):
-        return  # under pytest-xdist the controller starts it (pytest_configure_node)
-    if EAGER_RUN not in config.stash and any("eager_synth" in getattr(item, "fixturenames", ()) for item in items):
-        _start_eager_synth(config)
+        return  # under pytest-xdist the controller starts them (pytest_configure_node)
+    needed = {f for item in items for f in getattr(item, "fixturenames", ()) if f in _background_runs()}
+    _start_background(config, sorted(needed))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    run = config.stash.get(EAGER_RUN, None)
-    if run is not None:
+    for run in config.stash.get(BACKGROUND_RUNS, {}).values():
         run.stop()
-        shutil.rmtree(run.cwd.parent, ignore_errors=True)
+    if BACKGROUND_DIR in config.stash:
+        shutil.rmtree(config.stash[BACKGROUND_DIR], ignore_errors=True)
