@@ -1,5 +1,5 @@
 """The schemas the stand-in providers serve: the bindings' schemas with ``facts.py`` applied,
-written once per run so that each provider process only reads one small JSON file.
+written once per run so that a provider server or plugin only reads one small JSON file.
 
 A block is ``{"attributes": {name: attribute}, "blocks": {name: nested block}}``; an
 attribute has ``type`` (cty type JSON) or ``nested`` (``{"nesting", "attributes"}``, a
@@ -96,7 +96,7 @@ def _strip_computed(block: dict[str, Any]) -> None:
 
 
 def served_schema(schemas: ProviderSchemas) -> dict[str, Any]:
-    """The schema document one stand-in provider process serves."""
+    """The schema document one stand-in provider serves."""
     nested = schemas.name in facts.NESTED_ATTRIBUTE_PROVIDERS
     provider = _overlay_block(copy.deepcopy(schemas.provider), nested_attributes=nested)
     _strip_computed(provider)

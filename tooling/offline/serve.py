@@ -1,4 +1,5 @@
-"""The stand-in provider process Terraform starts: ``python -m tooling.offline.serve <name>``.
+"""The stand-in providers: ``python -m tooling.offline.serve --server`` (a workspace's provider
+server) or ``python -m tooling.offline.serve <name>`` (a plugin Terraform starts itself).
 
 One program serves every stand-in (aws, helm, kubernetes, ...): it reads the run's served
 schema (``<run>/schemas/<name>.json``, written by the workspace), settings
