@@ -111,10 +111,12 @@ def _count_into(tally: Tally, address: str, times: tuple[int, int] | None) -> No
         tally.per_zone += times[1]
 
 
-def resource_tallies(stack_dir: Path) -> dict[str, Tally]:
+def resource_tallies(stack_dir: Path, root: dict[str, Any] | None = None) -> dict[str, Tally]:
     """Resources per subsystem: the root module's top-level constructs (the first part
-    of each block's construct path) and the modules it calls (``module.<name>``)."""
-    root = json.loads((stack_dir / "cdk.tf.json").read_text())
+    of each block's construct path) and the modules it calls (``module.<name>``).
+    ``root``: the stack's cdk.tf.json when the caller has read it already."""
+    if root is None:
+        root = json.loads((stack_dir / "cdk.tf.json").read_text())
     tallies: dict[str, Tally] = {}
     for address, block in _blocks(root):
         subsystem = block["//"]["metadata"]["path"].split("/")[1]
@@ -198,7 +200,8 @@ def print_summary(stack_id: str, config: PlatformConfig, outdir: Path) -> None:
     print(f"Synthesized stack '{stack_id}' (platform {PLATFORM_VERSION}): {os.path.relpath(stack_dir)}/cdk.tf.json")
     for line in choices(config):
         print(f"  {line}")
-    tallies = resource_tallies(stack_dir)
+    root = json.loads((stack_dir / "cdk.tf.json").read_text())
+    tallies = resource_tallies(stack_dir, root)
     total = Tally()
     for tally in tallies.values():
         total.add(tally)
@@ -211,7 +214,7 @@ def print_summary(stack_id: str, config: PlatformConfig, outdir: Path) -> None:
     kept = kept_in(stack_dir)
     if kept:
         print(f"  kept from the previous synth: {', '.join(p.name for p in kept)}")
-    outputs = json.loads((stack_dir / "cdk.tf.json").read_text()).get("output", {})
+    outputs = root.get("output", {})
     print(f"  outputs ({len(outputs)}):")
     width = max(map(len, outputs), default=0)
     for name, output in sorted(outputs.items()):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,7 +11,7 @@ from cdktf import App, TerraformStack
 
 from modules.config import PlatformConfig
 from modules.core.module import MODULES_FOLDER, write_local_modules
-from tooling.operator_files import carry_over
+from tooling.operator_files import carry_over, swap_in
 
 # What main.py gives: the function that builds the stack of a configuration in an app.
 BuildStack = Callable[[App, PlatformConfig], TerraformStack]
@@ -34,22 +33,11 @@ def synth_atomically(build: BuildStack, config: PlatformConfig, outdir: Path) ->
         write_local_modules(stack, staging / "stacks" / stack.node.id)
         for old_stack in sorted((outdir / "stacks").glob("*/")):
             carry_over(old_stack, staging / "stacks" / old_stack.name)
-        _swap_into_place(staging, outdir)
+        swap_in(staging, outdir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return stack
-
-
-def _swap_into_place(staging: Path, outdir: Path) -> None:
-    if not outdir.exists():
-        staging.rename(outdir)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old-", dir=outdir.parent))
-    retired.rmdir()
-    outdir.rename(retired)
-    staging.rename(outdir)
-    shutil.rmtree(retired, ignore_errors=True)
 
 
 def copy_modules(stack_dir: Path, target: Path) -> list[Path]:

@@ -49,12 +49,18 @@ def replace_folder_keeping(target: Path, staging: Path) -> list[str]:
     """Put the complete folder ``staging`` in the place of ``target`` (same file system),
     carrying the operator's entries of ``target`` over; returns their names."""
     moved = carry_over(target, staging)
-    if target.exists():
-        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        retired.rmdir()
-        target.rename(retired)
-        staging.rename(target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        staging.rename(target)
+    swap_in(staging, target)
     return moved
+
+
+def swap_in(staging: Path, target: Path) -> None:
+    """Put the complete folder ``staging`` in the place of ``target`` (same file system) by
+    renames, so ``target`` is never half written; the old folder is removed after."""
+    if not target.exists():
+        staging.rename(target)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+    retired.rmdir()
+    target.rename(retired)
+    staging.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
