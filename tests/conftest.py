@@ -15,6 +15,7 @@ import yaml
 
 from cli import runtime
 from modules.config import PlatformConfig, parse_config
+from tests.session_store import SessionStore
 from tests.stacks import REPO, STACK_AT, Deployed, Synthesized
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 Synth = Callable[[dict[str, Any]], dict[str, Any]]
 BACKGROUND_RUNS = pytest.StashKey[dict[str, "BackgroundRun"]]()
 BACKGROUND_DIR = pytest.StashKey[Path]()
+STORE_DIR = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,10 +40,27 @@ def overrides_key(overrides: dict[str, Any]) -> str:
     return json.dumps(overrides, sort_keys=True)
 
 
+def _store_dir(config: pytest.Config) -> Path:
+    """The session's folder of shared results: the pytest-xdist controller's (handed to
+    every worker in ``pytest_configure_node``), or this process's own."""
+    handed = getattr(config, "workerinput", {}).get("store_dir")
+    if handed:
+        return Path(handed)
+    if STORE_DIR not in config.stash:
+        config.stash[STORE_DIR] = Path(tempfile.mkdtemp(prefix="ml-platform-session-"))
+    return config.stash[STORE_DIR]
+
+
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]], Synthesized]:
+def session_store(pytestconfig: pytest.Config) -> SessionStore:
+    """Synths, plans and applies computed once per session and read by every worker."""
+    return SessionStore(_store_dir(pytestconfig))
+
+
+@pytest.fixture(scope="session")
+def synth(session_store: SessionStore) -> Callable[[dict[str, Any]], Synthesized]:
     """Synthesize a configuration (a dict as the YAML would give) the way main.py does,
-    into a folder of the session; cached per configuration."""
+    into a folder of the session; once per configuration and session."""
     from cli.synth import synth_atomically
     from main import build
 
@@ -50,10 +69,14 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Callable[[dict[str, Any]]
     def _synth(overrides: dict[str, Any]) -> Synthesized:
         key = overrides_key(overrides)
         if key not in cache:
-            config: PlatformConfig = parse_config(overrides)
-            outdir = tmp_path_factory.mktemp("synth") / "cdktf.out"
-            stack = synth_atomically(build, config, outdir)
-            cache[key] = Synthesized.read(outdir / "stacks" / stack.node.id)
+
+            def compute(folder: Path) -> None:
+                config: PlatformConfig = parse_config(overrides)
+                stack = synth_atomically(build, config, folder / "cdktf.out")
+                (folder / "stack").write_text(stack.node.id)
+
+            folder = session_store.once("synth", key, compute)
+            cache[key] = Synthesized.read(folder / "cdktf.out" / "stacks" / (folder / "stack").read_text())
         return cache[key]
 
     return _synth
@@ -96,17 +119,26 @@ def workspace(synth):
 
 
 @pytest.fixture(scope="session")
-def deploy(workspace) -> Callable[..., Deployed]:
+def deploy(workspace, session_store: SessionStore) -> Callable[..., Deployed]:
     """Apply a configuration with the stand-ins and read the state: what Terraform itself
-    computes for every attribute (fake ids and ARNs of account 123456789012). Cached."""
+    computes for every attribute (fake ids and ARNs of account 123456789012). Once per
+    (configuration, zones) and session."""
+    from tooling.offline import state_resources
+
     cache: dict[tuple[str, int], Deployed] = {}
 
     def _deploy(overrides: dict[str, Any], zones: int = 3) -> Deployed:
         key = (overrides_key(overrides), zones)
         if key not in cache:
-            ws = workspace(overrides, zones)
-            ws.apply(ws.plan())
-            cache[key] = Deployed(ws.resources(), ws.outputs())
+
+            def compute(folder: Path) -> None:
+                ws = workspace(overrides, zones)
+                ws.apply(ws.plan())
+                (folder / "deployed.json").write_text(json.dumps({"state": ws.state(), "outputs": ws.outputs()}))
+
+            folder = session_store.once("deploy", json.dumps(key), compute)
+            applied = json.loads((folder / "deployed.json").read_text())
+            cache[key] = Deployed(state_resources(applied["state"]), applied["outputs"], applied["state"])
         return cache[key]
 
     return _deploy
@@ -129,15 +161,21 @@ def planned(plan) -> Callable[..., Deployed]:
 
 
 @pytest.fixture(scope="session")
-def plan(workspace):
-    """A saved plan of a configuration with tfvars values (``vars``), cached; for plans on
-    a fresh state (nothing applied in the workspace before)."""
+def plan(workspace, session_store: SessionStore):
+    """A saved plan of a configuration with tfvars values (``vars``) on a fresh state
+    (nothing applied in the workspace before); once per session."""
+    from tooling.offline import Plan
+
     cache: dict[tuple[str, str, int], Any] = {}
 
     def _plan(overrides: dict[str, Any], tfvars: dict[str, Any] | None = None, zones: int = 3):
         key = (overrides_key(overrides), overrides_key(tfvars or {}), zones)
         if key not in cache:
-            cache[key] = workspace(overrides, zones, "plan").plan(vars=tfvars or None)
+
+            def compute(folder: Path) -> None:
+                workspace(overrides, zones, "plan").plan(vars=tfvars or None).save(folder)
+
+            cache[key] = Plan.load(session_store.once("plan", json.dumps(key), compute))
         return cache[key]
 
     return _plan
@@ -208,6 +246,7 @@ def pytest_configure_node(node) -> None:  # noqa: ANN001 - pytest-xdist's Worker
     """pytest-xdist controller: for the whole suite, the background runs start once, before
     the workers; a worker that needs a run the controller did not start runs its own."""
     config = node.config
+    node.workerinput["store_dir"] = str(_store_dir(config))
     if _whole_suite(config):
         _start_background(config, _background_runs())
         node.workerinput["background_dir"] = str(config.stash[BACKGROUND_DIR])
@@ -223,5 +262,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 def pytest_unconfigure(config: pytest.Config) -> None:
     for run in config.stash.get(BACKGROUND_RUNS, {}).values():
         run.stop()
-    if BACKGROUND_DIR in config.stash:
-        shutil.rmtree(config.stash[BACKGROUND_DIR], ignore_errors=True)
+    for made in (BACKGROUND_DIR, STORE_DIR):
+        if made in config.stash:
+            shutil.rmtree(config.stash[made], ignore_errors=True)

@@ -53,6 +53,7 @@ class Deployed:
 
     values: dict[str, dict[str, Any]]
     outputs: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] = field(default_factory=dict)  # the state file, when applied
 
     def of_type(self, resource_type: str, module: str | None = None) -> dict[str, dict[str, Any]]:
         """Managed resources of a type (data sources: ``data.<type>``), in the root module

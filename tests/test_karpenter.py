@@ -32,8 +32,8 @@ def controller_policies(deployed) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def order(workspace, deploy) -> dict[str, set[str]]:
-    return creation_order(workspace, deploy, {})
+def order(deploy) -> dict[str, set[str]]:
+    return creation_order(deploy, {})
 
 
 def attached_to(deployed, role: dict) -> set[str]:

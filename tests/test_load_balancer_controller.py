@@ -124,8 +124,8 @@ def test_cluster_region_and_vpc_are_given_to_the_controller(deployed, deploy, re
     assert release_values(deploy(VARIANT, VARIANT_ZONES).find(*RELEASE))["region"] == "us-east-1"
 
 
-def test_controller_waits_for_nodes_dns_karpenter_and_its_permissions(workspace, deploy, stack):
-    waited_for = creation_order(workspace, deploy, {})[RELEASE_ADDRESS]
+def test_controller_waits_for_nodes_dns_karpenter_and_its_permissions(deploy, stack):
+    waited_for = creation_order(deploy, {})[RELEASE_ADDRESS]
     assert {
         "module.karpenter.helm_release.release",
         "module.karpenter.helm_release.node_pools",

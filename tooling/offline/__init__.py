@@ -49,7 +49,8 @@ The API
     ``plan(vars=None, var_files=None, destroy=False) -> Plan``, ``apply(plan=None,
     vars=None, var_files=None)``, ``destroy(vars=None, var_files=None)``,
     ``output_json()``, ``outputs()``, ``state_list()``, ``state_json()``,
-    ``resources()``, ``resource_values(address)`` (both read the state file), ``run(*args)``, ``set_fakes(zones=, region=)``,
+    ``state()``, ``resources()``, ``resource_values(address)`` (these read the state file;
+    ``state_resources(state)`` gives ``resources()`` of a state document), ``run(*args)``, ``set_fakes(zones=, region=)``,
     ``write_file(path, text)`` (into the copy, e.g. a tfvars file or a chart the configuration expects);
     ``timings`` lists (step, seconds). A failed command raises ``TerraformError``
     carrying the command, ``returncode``, ``stdout`` and ``stderr`` (Terraform's
@@ -58,7 +59,8 @@ The API
     ``Plan``: ``summary`` ("Plan: 139 to add, 0 to change, 0 to destroy."), ``counts``,
     ``json`` (``terraform show -json`` of the saved plan), ``resource_changes``,
     ``actions(address)``, ``after(address)``, ``addresses(*actions)``, ``replaced()``,
-    ``outputs``, ``file``.
+    ``outputs``, ``file``; ``save(folder)`` and ``Plan.load(folder)`` carry its output and
+    ``json`` to another process.
 
 Example::
 
@@ -87,6 +89,7 @@ __all__ = [
     "TerraformError",
     "Workspace",
     "served_schemas",
+    "state_resources",
     "terraform_binary",
 ]
 

@@ -64,13 +64,26 @@ class Result:
 class Plan:
     """A saved plan; ``json`` is ``terraform show -json`` of it, read on first use."""
 
-    def __init__(self, file: Path, stdout: str, seconds: float, workspace: "Workspace"):
+    def __init__(self, file: Path, stdout: str, seconds: float, workspace: "Workspace | None"):
         self.file = file
         self.stdout = stdout
         self.seconds = seconds
         self.show_seconds: float | None = None
         self._workspace = workspace
         self._json: dict[str, Any] | None = None
+
+    def save(self, folder: Path) -> None:
+        """Write the plan's output and its ``json`` into ``folder``: ``Plan.load`` reads them
+        back without the workspace (e.g. in another process)."""
+        (folder / "plan.json").write_text(json.dumps({"stdout": self.stdout, "seconds": self.seconds, "show": self.json}))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Plan":
+        """A plan ``save`` wrote: everything but ``file`` (it cannot be applied)."""
+        saved = json.loads((folder / "plan.json").read_text())
+        plan = cls(folder / "plan.json", saved["stdout"], saved["seconds"], None)
+        plan._json = saved["show"]
+        return plan
 
     @property
     def json(self) -> dict[str, Any]:
@@ -129,6 +142,20 @@ class Plan:
     def outputs(self) -> dict[str, Any]:
         """Planned output values (known ones)."""
         return {k: v.get("value") for k, v in self.json.get("planned_values", {}).get("outputs", {}).items()}
+
+
+def state_resources(state: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Address -> attribute values of every resource instance in a state file's document."""
+    out: dict[str, dict[str, Any]] = {}
+    for resource in state.get("resources", []):
+        prefix = f"{resource['module']}." if resource.get("module") else ""
+        kind = "data." if resource.get("mode") == "data" else ""
+        base = f"{prefix}{kind}{resource['type']}.{resource['name']}"
+        for instance in resource.get("instances", []):
+            key = instance.get("index_key")
+            suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
+            out[base + suffix] = instance.get("attributes", {})
+    return out
 
 
 def _end_process(process: subprocess.Popen[bytes]) -> None:
@@ -586,22 +613,14 @@ class Workspace:
         self._ensure_init()
         return json.loads(self.run("show", "-json", "-no-color").stdout)
 
+    def state(self) -> dict[str, Any]:
+        """The workspace's state file as written (``{}`` before the first apply)."""
+        return json.loads(self.state_file.read_text()) if self.state_file.exists() else {}
+
     def resources(self) -> dict[str, dict[str, Any]]:
         """Address -> applied attribute values, read from the workspace's state file (no
         provider is started; ``state_json`` gives the same values through terraform)."""
-        if not self.state_file.exists():
-            return {}
-        state = json.loads(self.state_file.read_text())
-        out: dict[str, dict[str, Any]] = {}
-        for resource in state.get("resources", []):
-            prefix = f"{resource['module']}." if resource.get("module") else ""
-            kind = "data." if resource.get("mode") == "data" else ""
-            base = f"{prefix}{kind}{resource['type']}.{resource['name']}"
-            for instance in resource.get("instances", []):
-                key = instance.get("index_key")
-                suffix = "" if key is None else f"[{key}]" if isinstance(key, int) else f"[{json.dumps(key)}]"
-                out[base + suffix] = instance.get("attributes", {})
-        return out
+        return state_resources(self.state())
 
     def resource_values(self, address: str) -> dict[str, Any]:
         """The applied values of one resource."""
