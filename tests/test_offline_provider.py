@@ -533,7 +533,7 @@ output "queues" {
 
 
 def test_each_provider_configuration_keeps_its_own_settings(tmp_path):
-    """One provider server answers every instance Terraform opens: an aliased
+    """The provider host answers every instance Terraform opens: an aliased
     configuration in another region stays in that region."""
     (tmp_path / "main.tf").write_text(TWO_REGIONS)
     with Workspace(tmp_path) as ws:
@@ -543,9 +543,9 @@ def test_each_provider_configuration_keeps_its_own_settings(tmp_path):
     assert [arn.split(":")[3] for arn in outputs["queues"]] == ["us-west-2", "us-east-1"]
 
 
-def test_stand_ins_that_terraform_starts_itself_plan_what_the_server_plans(fixture_folder):
+def test_stand_ins_that_terraform_starts_itself_plan_what_the_host_plans(fixture_folder):
     """The installed provider executables (what a kept workspace runs by hand) give the
-    same plan as the workspace's provider server."""
+    same plan as the provider host."""
     import subprocess
 
     with Workspace(fixture_folder, zones=3) as ws:
@@ -556,3 +556,64 @@ def test_stand_ins_that_terraform_starts_itself_plan_what_the_server_plans(fixtu
             assert done.returncode == 0, done.stderr
         assert "TF_REATTACH_PROVIDERS" not in ws.standalone_env
     assert json.loads(done.stdout)["planned_values"] == served
+
+
+def _host_pid(ws: Workspace) -> int:
+    (pid,) = {entry["Pid"] for entry in json.loads(ws.env["TF_REATTACH_PROVIDERS"]).values()}
+    return pid
+
+
+def test_workspaces_of_a_process_share_one_host_until_each_closes(tmp_path):
+    """Two open workspaces are served by one host process; closing one stops only its
+    providers: the other still plans."""
+    (tmp_path / "main.tf").write_text(TWO_REGIONS)
+    first, second = Workspace(tmp_path), Workspace(tmp_path)
+    try:
+        assert _host_pid(first) == _host_pid(second)
+        first.plan()
+        first.close()
+        assert second.plan().counts["add"] == 2
+    finally:
+        first.close()
+        second.close()
+
+
+HOST_OF_A_PROCESS = """
+import json, os, sys
+from tooling.offline import Workspace
+ws = Workspace(sys.argv[1], parent=sys.argv[2])
+ws.plan()
+(entry,) = {e["Pid"] for e in json.loads(ws.env["TF_REATTACH_PROVIDERS"]).values()}
+print(entry, flush=True)
+os._exit(0)  # no clean-up at all: the host still ends, and takes its folder with it
+"""
+
+
+def test_the_host_ends_with_the_process_that_started_it(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "main.tf").write_text(TWO_REGIONS)
+    (tmp_path / "workspaces").mkdir()
+    (tmp_path / "temp").mkdir()  # the system temporary folder of the process and its host
+    done = subprocess.run(
+        [sys.executable, "-c", HOST_OF_A_PROCESS, str(tmp_path / "config"), str(tmp_path / "workspaces")],
+        cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "TMPDIR": str(tmp_path / "temp")},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    stat = Path(f"/proc/{int(done.stdout)}/stat")
+
+    def running() -> bool:  # a zombie (Z) has ended, only its parent has not read its status
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 10
+    while (running() or list((tmp_path / "temp").iterdir())) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(), "the host ended"
+    assert list((tmp_path / "temp").iterdir()) == [], "its folder went with it"

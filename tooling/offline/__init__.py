@@ -22,12 +22,13 @@ What the stand-ins do
     - Data sources: availability zones (``zones`` of them: ``<region>a…``, ``usw2-az1…``),
       caller identity, partition, region, session context, EKS add-on versions and
       clusters (``fakes.py``).
-    - Processes: one provider server per workspace serves every stand-in for the
-      workspace's life (``serve.serve_workspace``); its commands reach it through
-      ``TF_REATTACH_PROVIDERS``, so Terraform starts no provider process (``init`` still
-      installs the stand-ins from the mirror and writes the lock file). ``standalone_env``
-      is the environment without the server, in which Terraform starts the installed
-      stand-ins itself, as in a kept workspace run by hand.
+    - Processes: one provider host per Python process (``serve.host``) serves the
+      stand-ins of every open workspace, from the workspace's first command to its
+      ``close``; the commands reach it through ``TF_REATTACH_PROVIDERS``, so Terraform
+      starts no provider process (``init`` still installs the stand-ins from the mirror
+      and writes the lock file). The host ends with the process that started it.
+      ``standalone_env`` is the environment without the host, in which Terraform starts
+      the installed stand-ins itself, as in a kept workspace run by hand.
 
 The API
     ``Workspace(folder, zones=3, region="us-west-2", root=None, at=None, links=None,

@@ -1,5 +1,5 @@
 """The schemas the stand-in providers serve: the bindings' schemas with ``facts.py`` applied,
-written once per run so that a provider server or plugin only reads one small JSON file.
+written once per run so that the provider host or a plugin only reads one small JSON file.
 
 A block is ``{"attributes": {name: attribute}, "blocks": {name: nested block}}``; an
 attribute has ``type`` (cty type JSON) or ``nested`` (``{"nesting", "attributes"}``, a

@@ -1,5 +1,6 @@
-"""The stand-in providers: ``python -m tooling.offline.serve --server`` (a workspace's provider
-server) or ``python -m tooling.offline.serve <name>`` (a plugin Terraform starts itself).
+"""The stand-in providers: ``python -m tooling.offline.serve --host <folder>`` (the provider
+host of a process's workspaces) or ``python -m tooling.offline.serve <name>`` (a plugin Terraform
+starts itself).
 
 One program serves every stand-in (aws, helm, kubernetes, ...): it reads the run's served
 schema (``<run>/schemas/<name>.json``, written by the workspace), settings
@@ -10,16 +11,17 @@ object, tuple or dynamic types, no nesting but sets, no nested replacement paths
 planning of creates.
 
 Terraform starts a provider 4 to 10 times per command, and a plain start takes about
-0.2 s (mostly importing grpc). So a workspace runs one *provider server* (``serve_workspace``):
-a process that has imported everything and read the schemas once, and serves each provider
-on its own loopback port for the workspace's whole life. Terraform reaches it through
-``TF_REATTACH_PROVIDERS`` (its mechanism for providers that are already running) and starts
-no provider process at all: a plan of the default stack takes about a third less time and
-CPU than with a process per start. Each Terraform connection (a provider instance) gets its
-own provider configuration. The executable installed in the mirror runs this program as a
-plain plugin (``python -m tooling.offline.serve <name>``, with TLS) for a kept workspace run
-by hand. The provider loads nothing but the run's files: no jsii assembly, no project code
-beyond this package, and not even ``cryptography`` (the workspace made the certificate;
+0.2 s (mostly importing grpc). So the workspaces of a process share one *provider host*
+(``host``): a process that has imported everything once and serves each open workspace's
+providers, each on its own loopback port, for as long as the workspace is open. Terraform
+reaches it through ``TF_REATTACH_PROVIDERS`` (its mechanism for providers that are already
+running) and starts no provider process at all: a plan of the default stack takes about a
+third less time and CPU than with a process per start, and a new workspace costs no
+process start. Each Terraform connection (a provider instance) gets its own provider
+configuration. The executable installed in the mirror runs this program as a plain plugin
+(``python -m tooling.offline.serve <name>``, with TLS) for a kept workspace run by hand.
+The provider loads nothing but the run's files: no jsii assembly, no project code beyond
+this package, and not even ``cryptography`` (the workspace made the certificate;
 ``tf.runner`` would load it with ``cryptography`` on every start, and keeps it under
 ``~/.cache``).
 """
@@ -30,9 +32,9 @@ import base64
 import json
 import os
 import re
+import shutil
 import sys
 import threading
-import time
 import traceback
 from concurrent import futures
 from pathlib import Path
@@ -535,7 +537,7 @@ class StandInServicer(tf.provider.ProviderServicer):
 
     def __init__(self, app: _App, standin_for: Callable[[Any], StandIn] | None = None):
         super().__init__(app)
-        # One provider instance per plugin process, or (provider server) per connection.
+        # One provider instance per plugin process, or (provider host) per connection.
         self.standin_for = standin_for or (lambda context: app.standin)
 
     @_guard(pb.GetProviderSchema.Response)
@@ -657,9 +659,11 @@ def serve(servicer: StandInServicer, tls: dict[str, str], sockets: Path) -> None
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) == 2 and argv[1] == "--server":
-        serve_workspace(Path(_run_folder()))
-        return
+    if len(argv) == 3 and argv[1] == "--host":
+        host(sys.stdin, sys.stdout)
+        # The host's own folder (its log) goes with it, however its parent ended.
+        shutil.rmtree(argv[2], ignore_errors=True)
+        os._exit(0)  # the gRPC threads need no orderly teardown
     if len(argv) < 2 or not re.fullmatch(r"[a-z0-9]+", argv[1]):
         sys.exit("usage: python -m tooling.offline.serve <provider name> (started by Terraform, not by hand)")
     run = Path(_run_folder())
@@ -680,14 +684,9 @@ def _run_folder() -> str:
     return run
 
 
-# What the provider server writes once it listens: its process id and a port per provider.
-SERVER_FILE = "server.json"
-
-
-def serve_workspace(run: Path) -> None:
-    """The workspace's provider server: every provider of the run, each on a loopback port,
-    for as long as the workspace (its parent) lives. Terraform reaches it through
-    ``TF_REATTACH_PROVIDERS`` (``Workspace.env``) and never stops it.
+def _serve_run(run: Path, pool: futures.ThreadPoolExecutor) -> tuple[list[Any], dict[str, int]]:
+    """A gRPC server per provider of a run, each on a loopback port: the servers and the
+    ports by provider name.
 
     Reattached providers speak plain gRPC (go-plugin pins a certificate only for the
     processes it starts), so the ports listen on 127.0.0.1 only: the stand-ins hold no
@@ -712,20 +711,43 @@ def serve_workspace(run: Path) -> None:
                     instances[peer] = StandIn(name, run, document)
                 return instances[peer]
 
-        server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+        server = grpc.server(pool)
         rpc.add_ProviderServicer_to_server(StandInServicer(_App(StandIn(name, run, document)), standin_for), server)
         ports[name] = server.add_insecure_port("127.0.0.1:0")
         server.start()
         servers.append(server)
-    written = run / f".{SERVER_FILE}.tmp"
-    written.write_text(json.dumps({"pid": os.getpid(), "ports": ports}))
-    written.replace(run / SERVER_FILE)
-    parent = os.getppid()
-    while os.getppid() == parent and run.is_dir():
-        time.sleep(0.2)
-    for server in servers:
-        server.stop(grace=None)
-    os._exit(0)
+    return servers, ports
+
+
+def host(requests: Any, replies: Any) -> None:
+    """``--host``: the provider host of one process's workspaces (``Workspace.env`` points
+    Terraform at it through ``TF_REATTACH_PROVIDERS``; Terraform never stops it).
+
+    It reads one JSON request a line: ``{"open": "<run folder>"}`` serves the run's
+    providers and answers ``{"ports": {name: port}}``; ``{"close": "<run folder>"}`` stops
+    them and answers ``{"closed": "<run folder>"}``. A request that fails answers
+    ``{"error": "..."}``. It ends when its input closes (the workspaces' process ended)."""
+    pool = futures.ThreadPoolExecutor(max_workers=8)  # shared by every run's servers
+    opened: dict[str, list[Any]] = {}
+    for line in requests:
+        try:
+            request = json.loads(line)
+            if "open" in request:
+                opened[request["open"]], ports = _serve_run(Path(request["open"]), pool)
+                reply: dict[str, Any] = {"ports": ports}
+            elif "close" in request:
+                for server in opened.pop(request["close"], []):
+                    server.stop(grace=None)
+                reply = {"closed": request["close"]}
+            else:
+                reply = {"error": f"unknown request {line.strip()!r}"}
+        except Exception as err:  # noqa: BLE001 - answered, and the host goes on
+            reply = {"error": f"{type(err).__name__}: {err}\n{traceback.format_exc()}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+    for servers in opened.values():
+        for server in servers:
+            server.stop(grace=None)
 
 
 def make_tls_identity() -> dict[str, str]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import platform
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import threading
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,14 +160,79 @@ def state_resources(state: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _end_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+class _ProviderHost:
+    """The process that serves the stand-ins of this process's open workspaces
+    (``serve.host``): started on the first workspace's first command, ended when its input
+    closes (at this process's exit, however it exits). Requests are JSON lines."""
+
+    _shared: "_ProviderHost | None" = None
+    _starting = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> "_ProviderHost":
+        with cls._starting:
+            if cls._shared is None or cls._shared.process.poll() is not None:
+                cls._shared = cls()
+            return cls._shared
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="offline-tf-host-"))
+        self.lock = threading.Lock()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTHON"))}
+        env.update(PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1", HOME=str(self.folder))
+        with open(self.folder / "host.log", "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "tooling.offline.serve", "--host", str(self.folder)],
+                env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, cwd=self.folder,
+            )
+        atexit.register(self.stop)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _request(self, **request: str) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        with self.lock:
+            try:
+                self.process.stdin.write((json.dumps(request) + "\n").encode())
+                self.process.stdin.flush()
+                line = self.process.stdout.readline()
+            except (BrokenPipeError, ValueError):
+                line = b""
+        if not line:
+            log = (self.folder / "host.log").read_text(errors="replace")[-2000:] if self.folder.exists() else ""
+            raise RuntimeError(f"the stand-in provider host ended (exit {self.process.poll()}):\n{log}")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise RuntimeError(f"the stand-in provider host refused {request}: {reply['error']}")
+        return reply
+
+    def open(self, run: Path) -> dict[str, int]:
+        """Serve a run's providers: provider name -> loopback port."""
+        return self._request(open=str(run))["ports"]
+
+    def close(self, run: Path) -> None:
+        if self.process.poll() is None:
+            self._request(close=str(run))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()  # the host ends at the end of its input
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _close_run(host: _ProviderHost, run: Path) -> None:
+    try:
+        host.close(run)
+    except RuntimeError:
+        pass  # the host has ended: nothing is served
 
 
 def _host_platform() -> str:
@@ -369,7 +436,8 @@ class Workspace:
             wrapper.write_text(self._wrapper(type_name, source, version))
             wrapper.chmod(0o755)
             providers[type_name] = StandInProvider(type_name, source, version, schemas)
-        self._start_server()
+        self._reattach: str | None = None
+        self._served: weakref.finalize | None = None
         sources = sorted(f"registry.terraform.io/{p.source}" for p in providers.values())
         rc = run / "terraformrc"
         rc.write_text(
@@ -382,52 +450,21 @@ class Workspace:
         )
         return providers
 
-    def _provider_env(self) -> dict[str, str]:
-        run = self.run_dir
-        return {
-            "OFFLINE_STANDIN_RUN": str(run),
-            "HOME": str(run / "home"),
-            "PYTHONPATH": str(REPO),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-
-    def _start_server(self) -> None:
-        """The process that serves every stand-in of this workspace (``serve.serve_workspace``);
-        ``env`` points Terraform at it."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "PYTHON"))}
-        env.update(self._provider_env())
-        with open(self.run_dir / "server.log", "wb") as log:
-            self._server = subprocess.Popen(
-                [sys.executable, "-m", "tooling.offline.serve", "--server"],
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=log,
-                cwd=self.run_dir,
-            )
-        # A workspace dropped without close() still ends its server.
-        weakref.finalize(self, _end_process, self._server)
-        self._reattach: str | None = None
-
     def _reattach_providers(self) -> str:
-        """``TF_REATTACH_PROVIDERS`` for the server, once it listens (it starts in about 0.3 s)."""
+        """``TF_REATTACH_PROVIDERS`` for the provider host, which serves this workspace's
+        providers from its first command to ``close``."""
         if self._reattach is None:
-            from .serve import SERVER_FILE
-
-            written, deadline = self.run_dir / SERVER_FILE, time.monotonic() + 60
-            while not written.exists():
-                if self._server.poll() is not None or time.monotonic() > deadline:
-                    log = (self.run_dir / "server.log").read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"the stand-in provider server did not start (exit {self._server.poll()}):\n{log}")
-                time.sleep(0.01)
-            server = json.loads(written.read_text())
+            host = _ProviderHost.shared()
+            ports = host.open(self.run_dir)
+            # A workspace dropped without close() still has its providers stopped.
+            self._served = weakref.finalize(self, _close_run, host, self.run_dir)
             self._reattach = json.dumps({
                 f"registry.terraform.io/{provider.source}": {
                     "Protocol": "grpc",
                     "ProtocolVersion": 6,
-                    "Pid": server["pid"],
+                    "Pid": host.pid,
                     "Test": True,  # Terraform leaves the process running after each command
-                    "Addr": {"Network": "tcp", "String": f"127.0.0.1:{server['ports'][name]}"},
+                    "Addr": {"Network": "tcp", "String": f"127.0.0.1:{ports[name]}"},
                 }
                 for name, provider in self.providers.items()
             })
@@ -435,7 +472,7 @@ class Workspace:
 
     def _wrapper(self, type_name: str, source: str, version: str) -> str:
         # Terraform copies this file into .terraform/providers: every path is absolute. The
-        # workspace's commands reach the provider server instead; this runs when Terraform
+        # workspace's commands reach the provider host instead; this runs when Terraform
         # starts the provider itself (a kept workspace run by hand, ``standalone_env``).
         run = self.run_dir
         return (
@@ -451,7 +488,7 @@ class Workspace:
     @property
     def env(self) -> dict[str, str]:
         """The environment of every terraform command: ``standalone_env`` with Terraform
-        pointed at the workspace's provider server (no provider process per start)."""
+        pointed at the workspace's provider host (no provider process per start)."""
         return {**self.standalone_env, "TF_REATTACH_PROVIDERS": self._reattach_providers()}
 
     @property
@@ -468,7 +505,7 @@ class Workspace:
         )
         # Terraform's Go garbage collector at four times its default target: a plan of the
         # default stack takes 0.84 s of CPU instead of 1.03 s (medians of 8, 2 cores, with
-        # the provider server), and everything-on peaks at 160 MiB instead of 105 MiB. A
+        # the provider host), and everything-on peaks at 160 MiB instead of 105 MiB. A
         # caller's GOGC wins.
         env.setdefault("GOGC", "400")
         return env
@@ -632,9 +669,9 @@ class Workspace:
     # --- lifetime --------------------------------------------------------------------------
 
     def close(self) -> None:
-        server = getattr(self, "_server", None)
-        if server is not None:
-            _end_process(server)
+        served = getattr(self, "_served", None)
+        if served is not None:
+            served()
         if not self.keep:
             shutil.rmtree(self.path, ignore_errors=True)
 
