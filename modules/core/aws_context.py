@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from constructs import Construct
@@ -14,15 +16,17 @@ class AwsContext(Construct):
         self._partition = DataAwsPartition(self, "partition")
         self.caller = DataAwsCallerIdentity(self, "caller")
 
-    @property
+    # Each reference token is read once: a read is a call into the jsii runtime, and one
+    # token resolves to the same reference wherever it is used.
+    @cached_property
     def partition(self) -> str:
         return self._partition.partition
 
-    @property
+    @cached_property
     def account_id(self) -> str:
         return self.caller.account_id
 
-    @property
+    @cached_property
     def dns_suffix(self) -> str:
         return self._partition.dns_suffix
 

@@ -46,8 +46,9 @@ def _condition_map(keys: dict[str, Any]) -> Any:
     """A condition operator's map. A key that holds a Terraform reference (a tag key with
     the cluster's name in it) cannot be an object key cdktf writes, so those entries are
     built by Terraform's ``zipmap`` and merged with the literal ones."""
-    literal = {key: value for key, value in keys.items() if not Token.is_unresolved(key)}
-    dynamic = {key: value for key, value in keys.items() if Token.is_unresolved(key)}
+    unresolved = {key: Token.is_unresolved(key) for key in keys}  # one jsii call a key
+    literal = {key: value for key, value in keys.items() if not unresolved[key]}
+    dynamic = {key: value for key, value in keys.items() if unresolved[key]}
     if not dynamic:
         return keys
     built = Fn.zipmap([_joined(key) for key in dynamic], list(dynamic.values()))

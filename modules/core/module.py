@@ -172,6 +172,7 @@ def _declare_moves(stack: TerraformStack) -> None:
     state do nothing."""
     moves = []
     for call in _calls(stack):
+        call_address = call.address
         for resource_type, blocks in call.document.get("resource", {}).items():
             for name, block in sorted(blocks.items()):
                 path = block["//"]["metadata"]["path"].split("/")[1:]
@@ -179,7 +180,7 @@ def _declare_moves(stack: TerraformStack) -> None:
                 moves.append(
                     {
                         "from": previous_address(resource_type, path, counted_before=call.enabled is not None),
-                        "to": f"{call.address}.{resource_type}.{name}{counted}",
+                        "to": f"{call_address}.{resource_type}.{name}{counted}",
                     }
                 )
     stack.add_override("moved", moves)

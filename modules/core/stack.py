@@ -41,14 +41,15 @@ class ReadableStack(TerraformStack):
     def _allocate_logical_id(self, tf_element) -> str:  # jsii protected override
         node: Node = tf_element if isinstance(tf_element, Node) else tf_element.node
         element = node.scope if isinstance(tf_element, Node) else tf_element
-        parts = node.path.split("/")[1:]
+        path = node.path  # read once: each read is a call into the jsii runtime
+        parts = path.split("/")[1:]
         if len(parts) > 1 and parts[0] == self._unprefixed:
             parts = parts[1:]
         named_alone = isinstance(element, (TerraformOutput, TerraformVariable))
         name = logical_id(parts[-1:] if named_alone else parts)
         # Outputs and variables have their own namespaces in Terraform.
         kind = type(element).__name__ if named_alone else ""
-        owner = self._allocated.setdefault(f"{kind}:{name}", node.path)
-        if owner != node.path:
-            raise ValueError(f"{node.path} and {owner} would share the Terraform name {name}")
+        owner = self._allocated.setdefault(f"{kind}:{name}", path)
+        if owner != path:
+            raise ValueError(f"{path} and {owner} would share the Terraform name {name}")
         return name
