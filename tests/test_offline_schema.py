@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,6 +39,33 @@ def test_helm_schemas_are_generated_once_then_read_from_the_cache(tmp_path):
     assert release["attributes"]["status"] == {"type": "string", "computed": True}
     assert release["attributes"]["values"] == {"type": ["list", "string"], "optional": True, "computed": True}
     assert release["blocks"]["set"]["nesting"] == "list"
+
+
+def test_a_pass_also_derives_the_types_the_project_imports(tmp_path):
+    """Asking for the provider alone (no type) still derives helm_release: the project
+    imports cdktf_cdktf_provider_helm.release, so its next configuration finds it cached."""
+    from tooling.offline.jsii_schema import project_submodules
+
+    assert {"release", "provider"} <= project_submodules("helm")
+    assert {"eks_cluster", "data_aws_partition"} <= project_submodules("aws")
+    bindings = bindings_for("helm")
+    asked = schemas_for(bindings, [], [], root=tmp_path)
+    assert asked.generated and asked.resources == {}
+    cached = tmp_path / f"helm-{bindings.version}-g1" / "resource" / "helm_release.json"
+    assert cached.is_file()
+    assert not schemas_for(bindings, ["helm_release"], [], root=tmp_path).generated
+
+
+def _generated(root: str) -> bool:
+    return schemas_for(bindings_for("helm"), ["helm_release"], [], root=Path(root)).generated
+
+
+def test_two_processes_missing_the_same_types_generate_them_once(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        generated = pool.map(_generated, [str(tmp_path)] * 2)
+    assert sorted(generated) == [False, True], "one generated, the other waited and read"
 
 
 def test_helm_3_blocks_are_served_as_nested_attributes():

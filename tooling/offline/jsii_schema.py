@@ -16,7 +16,11 @@ kept as data in ``facts.py``.
 
 Loading the aws assembly takes seconds (131 MB of JSON), so schemas are generated only
 for the types a configuration uses and cached per type in a folder keyed by the bindings'
-version. The schema format is plain JSON::
+version. A pass over the assembly costs about the same for one type or fifty, so a pass
+also derives the types of every bindings submodule that the project's own code imports
+(``project_submodules``): the next configuration of the project finds its types cached.
+One process generates at a time (a lock file in the cache folder); another waits and then
+reads what it wrote. The schema format is plain JSON::
 
     {"attributes": {"name": {"type": <cty type JSON>, "required"|"optional"|"computed": true}},
      "blocks": {"name": {"nesting": "list|set|single|map", "min_items": 0, "max_items": 0,
@@ -25,6 +29,8 @@ version. The schema format is plain JSON::
 
 from __future__ import annotations
 
+import ast
+import fcntl
 import json
 import os
 import re
@@ -419,6 +425,29 @@ def cache_folder(bindings: Bindings, root: Path | None = None) -> Path:
     return (root or cache_root()) / f"{bindings.name}-{bindings.version}-g{GENERATOR_VERSION}"
 
 
+# Where the project's own code imports the bindings from.
+PROJECT_SOURCES = ("main.py", "modules", "cli")
+
+
+def project_submodules(provider: str, root: Path = REPO) -> set[str]:
+    """The submodules of ``cdktf_cdktf_provider_<provider>`` that the project's code
+    imports (``from cdktf_cdktf_provider_aws.eks_cluster import EksCluster`` gives
+    ``eks_cluster``), read with ``ast`` from the files of ``PROJECT_SOURCES``."""
+    package = f"cdktf_cdktf_provider_{provider}"
+    found: set[str] = set()
+    for source in PROJECT_SOURCES:
+        path = root / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []:
+            for node in ast.walk(ast.parse(file.read_text(), str(file))):
+                names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                found.update(n.split(".")[1] for n in names if n.startswith(f"{package}."))
+    return found
+
+
+def _missing(folder: Path, wanted: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {kind: [t for t in names if not (folder / kind / f"{t}.json").exists()] for kind, names in wanted.items()}
+
+
 def schemas_for(bindings: Bindings, resources: Iterable[str], data_sources: Iterable[str], root: Path | None = None) -> ProviderSchemas:
     """Schemas of ``resources`` and ``data_sources`` of one provider, from the cache when
     there, else from the assembly (then cached). A type the provider does not have is left
@@ -427,10 +456,15 @@ def schemas_for(bindings: Bindings, resources: Iterable[str], data_sources: Iter
     folder = cache_folder(bindings, root)
     wanted = {"resource": sorted(set(resources)), "data": sorted(set(data_sources))}
     meta_path = folder / "provider.json"
-    missing = {kind: [t for t in names if not (folder / kind / f"{t}.json").exists()] for kind, names in wanted.items()}
-    generated = not meta_path.exists() or any(missing.values())
-    if generated:
-        _generate(bindings, folder, missing, write_meta=not meta_path.exists())
+    generated = False
+    if not meta_path.exists() or any(_missing(folder, wanted).values()):
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / ".generating.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may have written them meanwhile
+            missing = _missing(folder, wanted)
+            generated = not meta_path.exists() or any(missing.values())
+            if generated:
+                _generate(bindings, folder, missing, write_meta=not meta_path.exists())
     meta = json.loads(meta_path.read_text())
     found: dict[str, dict[str, Any]] = {"resource": {}, "data": {}}
     for kind, names in wanted.items():
@@ -466,6 +500,13 @@ def _generate(bindings: Bindings, folder: Path, missing: dict[str, list[str]], w
             for type_name in names:
                 if type_name in table:
                     classes[(kind, type_name)] = table[type_name]
+        # The same pass derives the types of the submodules the project imports.
+        imported = project_submodules(bindings.name)
+        for kind, table in (("resource", index.resources), ("data", index.data_sources)):
+            for type_name, fqn in table.items():
+                namespace = types[fqn].get("namespace", "")
+                if camel_to_snake(namespace) in imported and not (folder / kind / f"{type_name}.json").exists():
+                    classes[(kind, type_name)] = fqn
         wanted_modules = {js_module_path(types[fqn]) for fqn in classes.values()} | {js_module_path(types[index.provider_class])}
         modules: dict[str, JsModule] = {}
         for member in archive:
