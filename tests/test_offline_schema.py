@@ -99,16 +99,6 @@ def test_aws_schemas_keep_blocks_nesting_and_computed_attributes():
     assert {"self", "description", "cidr_blocks"} <= set(ingress["type"][1][1])
 
 
-def _types_named_in_facts() -> dict[str, set[str]]:
-    tables = [facts.REPLACING, facts.PLAN_DEFAULTS, facts.RECOMPUTED_ON_CHANGE, facts.NAME_RULES, facts.JSON_ATTRIBUTES,
-              facts.ATTRIBUTES_AS_BLOCKS, {k: v for k, v in facts.SENSITIVE.items() if not k.startswith("provider.")}]
-    out: dict[str, set[str]] = {}
-    for table in tables:
-        for type_name in table:
-            out.setdefault(type_name.split("_", 1)[0], set()).add(type_name)
-    return out
-
-
 def _resolves(block: dict, path: tuple[str, ...]) -> bool:
     name, rest = path[0], path[1:]
     if name in block.get("attributes", {}):
@@ -120,7 +110,7 @@ def _resolves(block: dict, path: tuple[str, ...]) -> bool:
 
 
 def test_every_fact_names_an_attribute_the_schema_has():
-    for provider, types in _types_named_in_facts().items():
+    for provider, types in facts.described_types().items():
         schemas = schemas_for(bindings_for(provider), types, [])
         assert set(schemas.resources) == types, f"facts name types {provider} lacks: {types - set(schemas.resources)}"
         for type_name, block in schemas.resources.items():

@@ -255,3 +255,15 @@ JSON_ATTRIBUTES: dict[str, frozenset[str]] = {
     "aws_cloudcontrolapi_resource": frozenset({"desired_state"}),
     "aws_cloudwatch_event_rule": frozenset({"event_pattern"}),
 }
+
+
+def described_types() -> dict[str, set[str]]:
+    """Provider name -> the resource types the tables above describe (the schema-shaped
+    ones: a Cloud Control type name or a provider configuration is not a resource type)."""
+    tables = [REPLACING, PLAN_DEFAULTS, RECOMPUTED_ON_CHANGE, NAME_RULES, JSON_ATTRIBUTES, ATTRIBUTES_AS_BLOCKS,
+              {k: v for k, v in SENSITIVE.items() if not k.startswith("provider.")}]
+    out: dict[str, set[str]] = {}
+    for table in tables:
+        for type_name in table:
+            out.setdefault(type_name.split("_", 1)[0], set()).add(type_name)
+    return out

@@ -18,7 +18,8 @@ Loading the aws assembly takes seconds (131 MB of JSON), so schemas are generate
 for the types a configuration uses and cached per type in a folder keyed by the bindings'
 version. A pass over the assembly costs about the same for one type or fifty, so a pass
 also derives the types of every bindings submodule that the project's own code imports
-(``project_submodules``): the next configuration of the project finds its types cached.
+(``project_submodules``) and the types ``facts.py`` describes: the next configuration of
+the project finds its types cached.
 One process generates at a time (a lock file in the cache folder); another waits and then
 reads what it wrote. The schema format is plain JSON::
 
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from . import facts
 from .bindings import REPO, Bindings
 
 # Bump when the derivation below changes: cached schemas of an older generator are ignored.
@@ -500,12 +502,14 @@ def _generate(bindings: Bindings, folder: Path, missing: dict[str, list[str]], w
             for type_name in names:
                 if type_name in table:
                     classes[(kind, type_name)] = table[type_name]
-        # The same pass derives the types of the submodules the project imports.
+        # The same pass derives the types of the submodules the project imports, and the
+        # types the stand-ins' facts describe.
         imported = project_submodules(bindings.name)
+        described = facts.described_types().get(bindings.name, set())
         for kind, table in (("resource", index.resources), ("data", index.data_sources)):
             for type_name, fqn in table.items():
-                namespace = types[fqn].get("namespace", "")
-                if camel_to_snake(namespace) in imported and not (folder / kind / f"{type_name}.json").exists():
+                prefetch = camel_to_snake(types[fqn].get("namespace", "")) in imported or (kind == "resource" and type_name in described)
+                if prefetch and not (folder / kind / f"{type_name}.json").exists():
                     classes[(kind, type_name)] = fqn
         wanted_modules = {js_module_path(types[fqn]) for fqn in classes.values()} | {js_module_path(types[index.provider_class])}
         modules: dict[str, JsModule] = {}
