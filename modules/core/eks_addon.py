@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import ITerraformDependable, Token
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_aws.data_aws_eks_addon_version import DataAwsEksAddonVersion
 from cdktf_cdktf_provider_aws.eks_addon import EksAddon
 from constructs import Construct
 
-from .refs import first
+from .refs import count_when, first
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Addon(Construct):
         """``enabled``: a Terraform condition (``var.x``) that counts the add-on in or out;
         nothing else may then read it but ``depends_on``."""
         super().__init__(scope, construct_id)
-        count = Token.as_number(f"${{{enabled} ? 1 : 0}}") if enabled else None
+        count = count_when(enabled) if enabled else None
         version = DataAwsEksAddonVersion(
             self, "version", addon_name=spec.name, kubernetes_version=kubernetes_version, most_recent=True, count=count
         )

@@ -22,7 +22,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 from cdktf_cdktf_provider_helm.provider import HelmProvider
 from constructs import Construct
 
-from .refs import Expression
+from .refs import Expression, count_text
 from .stack import ReadableStack
 from .upgrades import previous_address
 from .variables import literal
@@ -124,7 +124,7 @@ class LocalModule(TerraformHclModule):
         )
         if enabled is not None:
             # cdktf's module calls take for_each but not count; Terraform takes both.
-            self.add_override("count", f"${{{enabled} ? 1 : 0}}")
+            self.add_override("count", count_text(enabled))
         self.module_source = source
         self.enabled = enabled
         self.document = synthesize_module(source, config)

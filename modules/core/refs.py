@@ -61,3 +61,14 @@ def wait_for(element: TerraformResource | TerraformDataSource, *dependencies: ob
 def variable_reference(variable: TerraformVariable) -> str:
     """``var.<name>``, for expressions written as text (a count condition)."""
     return f"var.{variable.friendly_unique_id}"
+
+
+def count_text(condition: str) -> str:
+    """``${<condition> ? 1 : 0}``: the ``count`` that makes one of a resource (or of a
+    module call) while a Terraform condition holds, and none otherwise."""
+    return f"${{{condition} ? 1 : 0}}"
+
+
+def count_when(condition: str) -> float:
+    """``count_text`` as the number token a resource's ``count`` takes."""
+    return Token.as_number(count_text(condition))

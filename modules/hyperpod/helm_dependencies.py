@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdktf import Precondition, TerraformResourceLifecycle, Token
+from cdktf import Precondition, TerraformResourceLifecycle
 from cdktf_cdktf_provider_helm.release import Release
 from constructs import Construct
 
@@ -81,7 +81,7 @@ class HelmDependencies(Construct):
         self.release = Release(
             self,
             "release",
-            count=Token.as_number(f"${{{enabled} ? 1 : 0}}"),
+            count=refs.count_when(enabled),
             name=RELEASE_NAME,
             chart=chart,
             namespace=NAMESPACE,

@@ -33,7 +33,7 @@ from modules.core.aws_context import AwsContext
 from modules.core.eks_addon import AddonSpec
 from modules.core.iam import ServiceRole, Statement, policy_document
 from modules.core.private_bucket import PrivateBucket
-from modules.core.refs import Expression, address
+from modules.core.refs import Expression, address, count_when
 
 from .bucket_key import BucketKey
 
@@ -238,7 +238,7 @@ class InferenceOperator(Construct):
         self.oidc_provider = IamOpenidConnectProvider(
             self,
             "oidc_provider",
-            count=Token.as_number(f'${{{given} == "" ? 1 : 0}}'),
+            count=count_when(f'{given} == ""'),
             url=props.oidc_issuer_url,
             client_id_list=[STS_AUDIENCE],
         )

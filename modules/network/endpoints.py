@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf import Token
 from cdktf_cdktf_provider_aws.data_aws_vpc_endpoint_service import DataAwsVpcEndpointService
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurityGroupIngressRule
 from constructs import Construct
 
-from modules.core.refs import address, first
+from modules.core.refs import address, count_when, first
 from modules.core.security_group_rules import rule_less_group
 
 HTTPS = 443
@@ -44,7 +43,7 @@ class Endpoints(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, props: EndpointsProps):
         super().__init__(scope, construct_id)
-        gateway_count = Token.as_number(f"${{{props.s3_gateway} ? 1 : 0}}")
+        gateway_count = count_when(props.s3_gateway)
         service = DataAwsVpcEndpointService(
             self, "s3_gateway_service", service="s3", service_type="Gateway", count=gateway_count
         )
@@ -63,7 +62,7 @@ class Endpoints(Construct):
     def _interface_endpoints(self, props: EndpointsProps) -> None:
         services = props.interface_services
         # One group for every interface endpoint: HTTPS from inside the VPC, nothing else.
-        group_count = Token.as_number(f"${{length({services}) > 0 ? 1 : 0}}")
+        group_count = count_when(f"length({services}) > 0")
         self.security_group = rule_less_group(
             self,
             "security_group",

@@ -9,9 +9,9 @@ HyperPod nodes', counted in or out with HyperPod) gets or loses its rules alone.
 
 from __future__ import annotations
 
-from cdktf import Token
 from constructs import Construct
 
+from modules.core.refs import count_when
 from modules.core.security_group_rules import PortRule, allow_from_group, allow_to_group
 
 LUSTRE_PORTS = (
@@ -37,37 +37,26 @@ class LustreTraffic(Construct):
         enabled: str | None = None,
     ):
         super().__init__(scope, construct_id)
-        count = Token.as_number(f"${{{enabled} ? 1 : 0}}") if enabled else None
-        same = client_group_id is None
-        client_group_id = client_group_id or server_group_id
+        count = count_when(enabled) if enabled else None
+        # Each side admits the other's Lustre traffic both ways; one group admits itself.
+        sides = [("server", server_group_id, client_group_id or server_group_id, clients)]
+        if client_group_id is not None:
+            sides.append(("client", client_group_id, server_group_id, "the file system"))
         self.rules: list[Construct] = []
         for port in LUSTRE_PORTS:
-            self.rules.append(
-                allow_from_group(
-                    self, f"server_from_{port.key}", group_id=server_group_id, source_group_id=client_group_id,
-                    rule=port, description=f"{port.description} from {clients}",
+            for side, group_id, peer_id, peer in sides:
+                self.rules.append(
+                    allow_from_group(
+                        self, f"{side}_from_{port.key}", group_id=group_id, source_group_id=peer_id,
+                        rule=port, description=f"{port.description} from {peer}",
+                    )
                 )
-            )
-            self.rules.append(
-                allow_to_group(
-                    self, f"server_to_{port.key}", group_id=server_group_id, target_group_id=client_group_id,
-                    rule=port, description=f"{port.description} to {clients}",
+                self.rules.append(
+                    allow_to_group(
+                        self, f"{side}_to_{port.key}", group_id=group_id, target_group_id=peer_id,
+                        rule=port, description=f"{port.description} to {peer}",
+                    )
                 )
-            )
-            if same:
-                continue
-            self.rules.append(
-                allow_from_group(
-                    self, f"client_from_{port.key}", group_id=client_group_id, source_group_id=server_group_id,
-                    rule=port, description=f"{port.description} from the file system",
-                )
-            )
-            self.rules.append(
-                allow_to_group(
-                    self, f"client_to_{port.key}", group_id=client_group_id, target_group_id=server_group_id,
-                    rule=port, description=f"{port.description} to the file system",
-                )
-            )
         if count is not None:
             for rule in self.rules:
                 rule.count = count  # type: ignore[attr-defined]
